@@ -123,16 +123,14 @@ void Transpose(const Header& h, const unsigned char* src, unsigned char* dst) {
   }
 }
 
-// True if Fortran-order data needs reordering (two or more axes longer
-// than 1).
-bool NeedsTranspose(const Header& h) {
-  if (!h.fortran_order || h.num_elements == 0) return false;
+}  // namespace
+
+bool CanDecodeInPlace(const Header& h) {
+  if (!h.fortran_order || h.num_elements == 0) return true;
   int long_axes = 0;
   for (int k = 0; k < h.ndims; ++k) long_axes += h.dims[k] > 1;
-  return long_axes > 1;
+  return long_axes <= 1;
 }
-
-}  // namespace
 
 Status DecodeData(const Header& header, const void* src, size_t src_size,
                   void* dst, size_t dst_size) {
@@ -154,7 +152,7 @@ Status DecodeData(const Header& header, const void* src, size_t src_size,
   const unsigned char* in = static_cast<const unsigned char*>(src);
   unsigned char* out = static_cast<unsigned char*>(dst);
   const bool is_bool = header.dtype == DType::kBool;
-  if (NeedsTranspose(header)) {
+  if (!CanDecodeInPlace(header)) {
     if (src == dst) {
       return Status(Code::kBadArgument,
                     "cannot reorder Fortran-order data in place");

@@ -147,6 +147,10 @@ Status ParseNpy(const void* data, size_t size, const Limits& limits,
 Status DecodeData(const Header& header, const void* src, size_t src_size,
                   void* dst, size_t dst_size);
 
+// False if DecodeData needs `src` and `dst` to be different buffers (the data
+// is in Fortran order with two or more dimensions longer than 1).
+bool CanDecodeInPlace(const Header& header);
+
 // Rows [start, stop) along axis 0, with Python slice semantics for
 // non-negative bounds (stop is clamped to the row count; start >= stop gives
 // zero rows). Negative bounds, scalars and Fortran-order arrays whose rows are

@@ -1,10 +1,13 @@
 """tfnpy: decode NumPy .npy files natively inside TensorFlow graphs.
 
->>> import tfnpy
->>> ds = ds.map(lambda p: tfnpy.decode_npy(tf.io.read_file(p), tf.float32))  # doctest: +SKIP
+    ds = ds.map(lambda p: tfnpy.decode_npy(tf.io.read_file(p), tf.float32))
+    ds = ds.map(lambda p: tfnpy.read_npy(p, tf.float32, shape=[224, 224, 3]))
+
+``tfnpy.inspect`` and ``tfnpy.loads`` use the same C++ core without TensorFlow.
 """
 
 from tfnpy._version import __version__
-from tfnpy._ops import decode_npy
+from tfnpy._core import NpyInfo, inspect, loads
+from tfnpy._ops import decode_npy, read_npy
 
-__all__ = ["__version__", "decode_npy"]
+__all__ = ["__version__", "NpyInfo", "decode_npy", "inspect", "loads", "read_npy"]

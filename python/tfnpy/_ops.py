@@ -42,7 +42,7 @@ def _load_library():
 
 _lib = _load_library()
 _raw_decode_npy = _lib.tf_npy_decode_npy
-_raw_read_npy = getattr(_lib, "tf_npy_read_npy", None)
+_raw_read_npy = _lib.tf_npy_read_npy
 
 # Decoding is not differentiable with respect to the file bytes.
 tf.no_gradient("TFNpy>DecodeNpy")
@@ -128,6 +128,86 @@ def decode_npy(
     """
     return _raw_decode_npy(
         contents=contents,
+        dtype=as_dtype(dtype),
+        shape=as_shape(shape),
+        max_header_size=max_header_size,
+        max_output_bytes=_max_output(max_output_bytes),
+        name=name,
+    )
+
+
+_INT64_MAX = 2**63 - 1
+# read_npy refuses arrays above this by default, before allocating: a header
+# can claim any size, and a file system can be remote. Raise it as needed.
+DEFAULT_MAX_READ_BYTES = 16 * 2**30
+
+
+def _row_bound(value, default: int, what: str):
+    if value is None:
+        return tf.constant(default, tf.int64)
+    if isinstance(value, int) and value < 0:
+        raise ValueError(f"{what} must be >= 0 (negative indices are not supported), got {value}")
+    return tf.cast(value, tf.int64)
+
+
+def read_npy(
+    filename,
+    dtype: DTypeLike,
+    shape: ShapeLike = None,
+    start=None,
+    stop=None,
+    name: Optional[str] = None,
+    *,
+    max_header_size: int = 10000,
+    max_output_bytes: Optional[int] = DEFAULT_MAX_READ_BYTES,
+) -> tf.Tensor:
+    """Reads ``.npy`` files into a tensor, inside the graph.
+
+    Opens the file through TensorFlow's file systems (local paths, ``ram://``,
+    and ``gs://``, ``s3://``, ``hdfs://`` where TensorFlow has them), checks
+    the header against the file size, allocates the output and reads the data
+    straight into it: no Python, no intermediate string.
+
+    Args:
+      filename: A scalar ``tf.string`` path, or a vector of N paths to files
+        of equal dtype and shape, giving ``[N, *shape]`` (the files are read
+        in parallel on TensorFlow's intra-op threads).
+      dtype: The element type the files hold (``tf.DType``, numpy dtype or
+        name).
+      shape: Optional expected shape of each whole array, ``None`` for
+        unknown dimensions; sets the static shape.
+      start: Optional first row (axis 0) to read, an int or int64 scalar
+        tensor, ``>= 0``.
+      stop: Optional end of the row range, ``>= 0``, clamped to the row count
+        like a Python slice. Only the selected rows are read from the file.
+        Fortran-order files with more than one non-trivial dimension cannot be
+        read by rows (their rows are not contiguous) and are refused. With a
+        vector of paths, every file gives rows ``[start, stop)``.
+      name: Optional op name.
+      max_header_size: Longest header accepted, in characters.
+      max_output_bytes: Cap on each array's selected size, checked against
+        the header before allocating (``ResourceExhaustedError`` above it);
+        ``None`` for no cap. Default 16 GiB.
+
+    Returns:
+      A tensor of ``dtype``.
+
+    Raises:
+      tf.errors.NotFoundError: a file does not exist.
+      tf.errors.InvalidArgumentError: malformed or truncated file, unexpected
+        dtype or shape, bad row range. Every message names the file.
+
+    >>> import numpy as np, tempfile, os, tfnpy
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.npy")
+    >>> np.save(path, np.arange(10, dtype=np.int64).reshape(5, 2))
+    >>> tfnpy.read_npy(path, tf.int64, start=1, stop=3).numpy()
+    array([[2, 3],
+           [4, 5]])
+    """
+    return _raw_read_npy(
+        filename=filename,
+        start=_row_bound(start, 0, "start"),
+        stop=_row_bound(stop, _INT64_MAX, "stop"),
         dtype=as_dtype(dtype),
         shape=as_shape(shape),
         max_header_size=max_header_size,

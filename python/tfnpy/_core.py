@@ -1,0 +1,118 @@
+"""Framework-free access to the .npy core: inspect headers, decode to numpy."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Tuple, Union
+
+import numpy as np
+
+from tfnpy import _tfnpy_core
+
+BytesLike = Union[bytes, bytearray, memoryview]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclasses.dataclass(frozen=True)
+class NpyInfo:
+    """What a ``.npy`` header says.
+
+    Attributes:
+      dtype: The numpy dtype of the stored data, with its byte order
+        (``>f4`` for a big-endian file).
+      shape: The logical shape, as ``np.load`` reports it.
+      fortran_order: True if the data is stored column-major.
+      version: The format version, ``(1, 0)``, ``(2, 0)`` or ``(3, 0)``.
+      data_offset: Bytes from the start of the file to the first data byte.
+    """
+
+    dtype: np.dtype
+    shape: Tuple[int, ...]
+    fortran_order: bool
+    version: Tuple[int, int]
+    data_offset: int
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of array data the file holds after the header."""
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+
+def _info(d: dict) -> NpyInfo:
+    return NpyInfo(
+        dtype=np.dtype(d["descr"]),
+        shape=tuple(d["shape"]),
+        fortran_order=bool(d["fortran_order"]),
+        version=tuple(d["version"]),
+        data_offset=int(d["data_offset"]),
+    )
+
+
+def _open(path: str):
+    if "://" in path:
+        import tensorflow as tf  # Only for other file systems (gs://, s3://, ram://).
+
+        return tf.io.gfile.GFile(path, "rb")
+    return open(path, "rb")
+
+
+def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000) -> NpyInfo:
+    """Reads the header of a ``.npy`` file or of its bytes.
+
+    Only the header is read from a file, and no TensorFlow op runs, so this is
+    cheap enough to call on a dataset's first file to learn its dtype and
+    shape (``tfnpy.data.from_csv`` does).
+
+    Args:
+      source: A path (local, or any scheme ``tf.io.gfile`` knows, such as
+        ``gs://``), or the file's bytes.
+      max_header_size: Longest header accepted, in characters.
+
+    Returns:
+      An ``NpyInfo``.
+
+    Raises:
+      ValueError: the header is malformed or unsupported; the message is the
+        one ``decode_npy`` would give.
+      OSError: the file cannot be read.
+
+    >>> import io, numpy as np, tfnpy
+    >>> buf = io.BytesIO(); np.save(buf, np.zeros((2, 3), dtype=">f4"))
+    >>> info = tfnpy.inspect(buf.getvalue())
+    >>> info.dtype, info.shape, info.fortran_order
+    (dtype('>f4'), (2, 3), False)
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _info(_tfnpy_core.parse_header(source, max_header_size))
+    path = os.fspath(source)
+    with _open(path) as f:
+        prefix = f.read(_tfnpy_core.MAX_PREAMBLE_SIZE)
+        size = _tfnpy_core.header_size(prefix, max_header_size)
+        head = prefix + f.read(max(0, size - len(prefix)))
+    return _info(_tfnpy_core.parse_header(head, max_header_size))
+
+
+def loads(data: BytesLike, *, max_header_size: int = 10000) -> np.ndarray:
+    """Decodes the bytes of a ``.npy`` file into a numpy array.
+
+    Equal to ``np.load(io.BytesIO(data))`` for every file ``decode_npy``
+    accepts, but returned in C order and native byte order, with the GIL
+    released while the data is copied. Never unpickles.
+
+    Args:
+      data: The complete file contents (bytes, bytearray or memoryview).
+      max_header_size: Longest header accepted, in characters.
+
+    Returns:
+      A new array that owns its data.
+
+    Raises:
+      ValueError: malformed, truncated or unsupported input.
+
+    >>> import io, numpy as np, tfnpy
+    >>> buf = io.BytesIO(); np.save(buf, np.arange(3, dtype=">i2"))
+    >>> tfnpy.loads(buf.getvalue())
+    array([0, 1, 2], dtype=int16)
+    """
+    return _tfnpy_core.loads(data, max_header_size)
