@@ -1,9 +1,9 @@
 // DecodeNpy: .npy bytes held in a string tensor -> tensor. Glue only: the
 // format work is in cc/npy.
-#include <vector>
-
-#include "tensorflow/core/framework/op_kernel.h"
 #include <mutex>
+
+#include "absl/container/inlined_vector.h"
+#include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/util/work_sharder.h"
 #include "tf/npy_tf.h"
 
@@ -32,7 +32,7 @@ class DecodeNpyOp : public tf::OpKernel {
     const auto contents = input.flat<tf::tstring>();
     const int64_t n = contents.size();
     // Validate every element before allocating anything.
-    std::vector<Header> headers(n);
+    absl::InlinedVector<Header, 1> headers(n);
     tf::TensorShape array_shape;
     for (int64_t i = 0; i < n; ++i) {
       OP_REQUIRES_OK(ctx, Parse(contents(i), i, input.dims() == 1, &headers[i],
