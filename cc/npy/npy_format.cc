@@ -277,8 +277,7 @@ class Parser {
   void SkipSpace() {
     while (p_ < end_) {
       const char c = *p_;
-      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-          c == '\v') {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
         ++p_;
       } else if (c == '#') {
         while (p_ < end_ && *p_ != '\n') ++p_;
@@ -325,16 +324,23 @@ class Parser {
 };
 
 bool Parser::StartsString() const {
+  // Python 3 string prefixes: u, r, b, br, rb in any case (f-strings are not
+  // literals).
+  char prefix[2] = {0, 0};
+  int n = 0;
   const char* q = p_;
-  for (int i = 0; i < 2 && q < end_; ++i, ++q) {
-    const char c = *q;
-    if (c == '\'' || c == '"') return true;
-    if (!(c == 'u' || c == 'U' || c == 'r' || c == 'R' || c == 'b' ||
-          c == 'B')) {
-      return false;
-    }
+  for (; q < end_ && n < 2; ++q, ++n) {
+    const char c = static_cast<char>(*q | 0x20);  // ASCII lower case
+    if (*q == '\'' || *q == '"') break;
+    if (c != 'u' && c != 'r' && c != 'b') return false;
+    prefix[n] = c;
   }
-  return q < end_ && (*q == '\'' || *q == '"');
+  if (q >= end_ || (*q != '\'' && *q != '"')) return false;
+  if (n == 2) {
+    return (prefix[0] == 'b' && prefix[1] == 'r') ||
+           (prefix[0] == 'r' && prefix[1] == 'b');
+  }
+  return true;
 }
 
 Status Parser::ParseOneString(Value* v, bool* is_bytes) {
