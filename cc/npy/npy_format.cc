@@ -116,11 +116,14 @@ constexpr NamedType kNames[] = {
     {"longlong", DType::kInt64},     {"ulonglong", DType::kUInt64},
     {"intp", DType::kInt64},         {"uintp", DType::kUInt64},
     {"csingle", DType::kComplex64},  {"cdouble", DType::kComplex128},
+    {"int_", DType::kInt64},         {"uint", DType::kUInt64},
+    {"bool_", DType::kBool},
 };
 // Names numpy accepts that have no tensor type.
 constexpr const char* kUnsupportedNames[] = {
     "object", "str", "bytes", "void", "longdouble", "clongdouble",
     "datetime64", "timedelta64", "bytes_", "str_", "object_", "void_",
+    "float128", "complex256",
 };
 
 // Single-character type codes (struct-module style), LP64 Linux.
@@ -140,7 +143,43 @@ bool CodeToDType(char c, DType* d) {
     case 'd': *d = DType::kFloat64; return true;
     case 'F': *d = DType::kComplex64; return true;
     case 'D': *d = DType::kComplex128; return true;
+    case 'n': *d = DType::kInt64; return true;
+    case 'N': *d = DType::kUInt64; return true;
+    default: break;
+  }
+  // np.dtype also takes numpy's type numbers (the NPY_TYPES enum) as
+  // characters '\x00'..'\x17'; the ones with a tensor type are these.
+  switch (static_cast<unsigned char>(c)) {
+    case 0: *d = DType::kBool; return true;
+    case 1: *d = DType::kInt8; return true;
+    case 2: *d = DType::kUInt8; return true;
+    case 3: *d = DType::kInt16; return true;
+    case 4: *d = DType::kUInt16; return true;
+    case 5: *d = DType::kInt32; return true;
+    case 6: *d = DType::kUInt32; return true;
+    case 7: case 9: *d = DType::kInt64; return true;
+    case 8: case 10: *d = DType::kUInt64; return true;
+    case 11: *d = DType::kFloat32; return true;
+    case 12: *d = DType::kFloat64; return true;
+    case 14: *d = DType::kComplex64; return true;
+    case 15: *d = DType::kComplex128; return true;
+    case 23: *d = DType::kFloat16; return true;
     default: return false;
+  }
+}
+
+// Single characters np.dtype accepts for types tensors cannot hold: long
+// double, object, bytes, str, void, datetimes, StringDType, and the matching
+// type numbers.
+bool UnsupportedCode(char c) {
+  switch (c) {
+    case 'g': case 'G': case 'O': case 'S': case 'a': case 'c': case 'U':
+    case 'V': case 'M': case 'm': case 'T':
+      return true;
+    default: {
+      const unsigned char u = static_cast<unsigned char>(c);
+      return u == 13 || u == 16 || (u >= 17 && u <= 22);
+    }
   }
 }
 
@@ -216,9 +255,7 @@ DescrResult ParseDescr(const char* s, size_t n, DType* dtype, bool* swap) {
   DescrResult r;
   if (n == 1 && CodeToDType(s[0], dtype)) {
     r = DescrResult::kOk;
-  } else if (n == 1 && (s[0] == 'g' || s[0] == 'G' || s[0] == 'O' ||
-                        s[0] == 'S' || s[0] == 'U' || s[0] == 'V' ||
-                        s[0] == 'M' || s[0] == 'm' || s[0] == 'c')) {
+  } else if (n == 1 && UnsupportedCode(s[0])) {
     return DescrResult::kUnsupported;
   } else if (n >= 2 && (s[0] == 'M' || s[0] == 'm') && s[1] == '8') {
     return DescrResult::kUnsupported;  // datetime64/timedelta64 with a unit
@@ -313,6 +350,8 @@ class Parser {
   bool StartsString() const;
   Status ParseString(Value* v);
   Status ParseOneString(Value* v, bool* is_bytes);
+  template <typename Put>
+  Status Escape(char e, Put put);
   Status ParseNumber(Value* v);
   Status ParseSequence(char close, Value* v, DimSink* sink, int depth);
   Status ParseDict(Value* v, int depth);
@@ -341,6 +380,81 @@ bool Parser::StartsString() const {
            (prefix[0] == 'r' && prefix[1] == 'b');
   }
   return true;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Python's escapes after a backslash (p_ is past `e`). Code points beyond
+// ASCII are written as UTF-8; they never match a key or dtype anyway.
+template <typename Put>
+Status Parser::Escape(char e, Put put) {
+  auto put_code_point = [&put](uint32_t cp) {
+    if (cp < 0x80) {
+      put(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      put(static_cast<char>(0xc0 | (cp >> 6)));
+      put(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+      put(static_cast<char>(0xe0 | (cp >> 12)));
+      put(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      put(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+      put(static_cast<char>(0xf0 | (cp >> 18)));
+      put(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+      put(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      put(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+  };
+  auto hex = [this](int digits, uint32_t* out) {
+    uint32_t v = 0;
+    for (int i = 0; i < digits; ++i) {
+      if (p_ >= end_ || HexValue(*p_) < 0) return false;
+      v = v * 16 + static_cast<uint32_t>(HexValue(*p_++));
+    }
+    *out = v;
+    return true;
+  };
+  uint32_t cp = 0;
+  switch (e) {
+    case '\n': return Status::Ok();
+    case 'n': put('\n'); return Status::Ok();
+    case 't': put('\t'); return Status::Ok();
+    case 'r': put('\r'); return Status::Ok();
+    case 'a': put('\a'); return Status::Ok();
+    case 'b': put('\b'); return Status::Ok();
+    case 'f': put('\f'); return Status::Ok();
+    case 'v': put('\v'); return Status::Ok();
+    case '\\': case '\'': case '"': put(e); return Status::Ok();
+    case 'x':
+      if (!hex(2, &cp)) return Error("truncated \\x escape");
+      put_code_point(cp);
+      return Status::Ok();
+    case 'u': case 'U':
+      if (!hex(e == 'u' ? 4 : 8, &cp) || cp > 0x10ffff) {
+        return Error("bad unicode escape");
+      }
+      put_code_point(cp);
+      return Status::Ok();
+    default:
+      break;
+  }
+  if (e >= '0' && e <= '7') {
+    cp = static_cast<uint32_t>(e - '0');
+    for (int i = 0; i < 2 && p_ < end_ && *p_ >= '0' && *p_ <= '7'; ++i) {
+      cp = cp * 8 + static_cast<uint32_t>(*p_++ - '0');
+    }
+    put_code_point(cp);
+    return Status::Ok();
+  }
+  // Unknown escapes stay as written, as in Python.
+  put('\\');
+  put(e);
+  return Status::Ok();
 }
 
 Status Parser::ParseOneString(Value* v, bool* is_bytes) {
@@ -384,19 +498,8 @@ Status Parser::ParseOneString(Value* v, bool* is_bytes) {
         put(e);
         continue;
       }
-      switch (e) {
-        case '\n': break;
-        case 'n': put('\n'); break;
-        case 't': put('\t'); break;
-        case 'r': put('\r'); break;
-        case '0': put('\0'); break;
-        case '\\': case '\'': case '"': put(e); break;
-        default:
-          // Other escapes (\x41, \u00e9, ...) never occur in the strings we
-          // accept: keep them verbatim so the value matches nothing valid.
-          put('\\');
-          put(e);
-      }
+      Status es = Escape(e, put);
+      if (!es.ok()) return es;
       continue;
     }
     put(c);
@@ -819,6 +922,15 @@ Status ParseHeader(const void* data, size_t size, const Limits& limits,
     }
   }
 
+  if (std::memchr(text, 0, text_len) != nullptr) {
+    // Python refuses source text with NUL bytes, so np.load does too.
+    return Status(Code::kHeaderSyntax,
+                  "header is not a dict literal: it contains a NUL byte at "
+                  "offset " +
+                      std::to_string(static_cast<const char*>(
+                                         std::memchr(text, 0, text_len)) -
+                                     text));
+  }
   Parser parser(text, text + text_len, /*allow_long_suffix=*/pre.major <= 2);
   if (!parser.Consume('{')) {
     // Distinguish "valid literal, not a dict" from "not a literal at all".
