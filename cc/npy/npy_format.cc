@@ -295,7 +295,7 @@ struct DimSink {
   int64_t* dims;
   int capacity;
   int n = 0;
-  bool non_int = false;   // An element is not an int or bool.
+  bool non_int = false;   // An element is not an int.
   bool overflow = false;  // An element does not fit in int64.
 };
 
@@ -626,7 +626,9 @@ Status Parser::ParseSequence(char close, Value* v, DimSink* sink, int depth) {
     if (!s.ok()) return s;
     if (count == 0) first = elem;
     if (sink != nullptr) {
-      if (elem.kind != Kind::kInt && elem.kind != Kind::kBool) {
+      // numpy's header check lets bools through (isinstance(True, int)),
+      // but building the array then fails: refuse them here.
+      if (elem.kind != Kind::kInt) {
         sink->non_int = true;
       } else if (elem.number_overflow) {
         sink->overflow = true;
