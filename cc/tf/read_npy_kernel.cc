@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
+#include "absl/types/span.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/platform/env.h"
 #include "tensorflow/core/util/work_sharder.h"
@@ -48,6 +50,21 @@ tf::Status ReadAt(const Job& job, uint64_t offset, size_t n, char* dst,
   return tf::OkStatus();
 }
 
+// Runs fn(i) for i in [0, n) on the intra-op pool; a single file runs
+// inline (the common per-element case in a tf.data map).
+template <typename Fn>
+void ForEach(const tf::DeviceBase::CpuWorkerThreads* workers, int64_t n,
+             int64_t cost_per_unit, Fn fn) {
+  if (n == 1) {
+    fn(0);
+    return;
+  }
+  tf::Shard(workers->num_threads, workers->workers, n, cost_per_unit,
+            [&fn](int64_t begin, int64_t end) {
+              for (int64_t i = begin; i < end; ++i) fn(i);
+            });
+}
+
 class ReadNpyOp : public tf::OpKernel {
  public:
   explicit ReadNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {
@@ -81,14 +98,11 @@ class ReadNpyOp : public tf::OpKernel {
 
     // 1. Open every file and validate its header against its size, in
     //    parallel. Nothing is allocated for the data yet.
-    std::vector<Job> jobs(n);
-    std::vector<tf::Status> statuses(n);
-    tf::Shard(workers->num_threads, workers->workers, n, /*cost_per_unit=*/100000,
-              [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i) {
-                  statuses[i] = Open(files(i), start, stop, &jobs[i]);
-                }
-              });
+    absl::InlinedVector<Job, 1> jobs(n);
+    absl::InlinedVector<tf::Status, 1> statuses(n);
+    ForEach(workers, n, /*cost_per_unit=*/100000, [&](int64_t i) {
+      statuses[i] = Open(files(i), start, stop, &jobs[i]);
+    });
     for (int64_t i = 0; i < n; ++i) OP_REQUIRES_OK(ctx, statuses[i]);
     for (int64_t i = 1; i < n; ++i) OP_REQUIRES_OK(ctx, SameShape(files, jobs, i));
 
@@ -108,13 +122,10 @@ class ReadNpyOp : public tf::OpKernel {
     // 3. Read each file's selected bytes into its slot, in parallel.
     char* base = static_cast<char*>(output->data());
     const uint64_t stride = jobs[0].header.data_bytes;
-    tf::Shard(workers->num_threads, workers->workers, n,
-              /*cost_per_unit=*/static_cast<int64_t>(stride) + 100000,
-              [&](int64_t begin, int64_t end) {
-                for (int64_t i = begin; i < end; ++i) {
-                  statuses[i] = Fill(files(i), jobs[i], base + i * stride);
-                }
-              });
+    ForEach(workers, n, /*cost_per_unit=*/static_cast<int64_t>(stride) + 100000,
+            [&](int64_t i) {
+              statuses[i] = Fill(files(i), jobs[i], base + i * stride);
+            });
     for (int64_t i = 0; i < n; ++i) OP_REQUIRES_OK(ctx, statuses[i]);
   }
 
@@ -190,7 +201,7 @@ class ReadNpyOp : public tf::OpKernel {
 
   // Files of a batch must agree; the message names both files.
   tf::Status SameShape(const tf::TTypes<tf::tstring>::ConstFlat& files,
-                       const std::vector<Job>& jobs, int64_t i) const {
+                       absl::Span<const Job> jobs, int64_t i) const {
     const Header& a = jobs[0].header;
     const Header& b = jobs[i].header;
     bool same = a.ndims == b.ndims;
