@@ -1083,15 +1083,17 @@ Status ParseHeader(const void* data, size_t size, const Limits& limits,
   out->num_elements = any_zero ? 0 : nonzero;
   out->data_bytes = any_zero ? 0 : bytes;
   out->data_offset = pre.data_offset;
-  if (out->data_bytes > limits.max_output_bytes) {
-    return Status(Code::kTooLarge,
-                  "array " + ShapeString(out->dims, out->ndims) + " of " +
-                      DescribeDtype(*out) + " is " +
-                      std::to_string(out->data_bytes) +
-                      " bytes, which exceeds max_output_bytes " +
-                      std::to_string(limits.max_output_bytes));
-  }
-  return Status::Ok();
+  return CheckOutputSize(*out, limits);
+}
+
+Status CheckOutputSize(const Header& header, const Limits& limits) {
+  if (header.data_bytes <= limits.max_output_bytes) return Status::Ok();
+  return Status(Code::kTooLarge,
+                "array " + ShapeString(header.dims, header.ndims) + " of " +
+                    DescribeDtype(header) + " is " +
+                    std::to_string(header.data_bytes) +
+                    " bytes, which exceeds max_output_bytes " +
+                    std::to_string(limits.max_output_bytes));
 }
 
 Status CheckDataSize(const Header& header, uint64_t input_size) {

@@ -129,6 +129,11 @@ Status ParsePreamble(const void* data, size_t size, const Limits& limits,
 Status ParseHeader(const void* data, size_t size, const Limits& limits,
                    Header* out);
 
+// kTooLarge if the header's array is larger than limits.max_output_bytes.
+// ParseHeader checks this; a reader that selects rows calls it again on the
+// result of SliceRows with a header parsed under a larger limit.
+Status CheckOutputSize(const Header& header, const Limits& limits);
+
 // kDataTruncated unless `input_size` bytes (counted from the start of the
 // file) hold the whole array. Trailing bytes after the array are allowed and
 // ignored, as np.load does.

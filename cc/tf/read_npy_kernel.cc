@@ -36,6 +36,14 @@ std::string Context(const std::string& filename) {
   return "ReadNpy: '" + filename + "': ";
 }
 
+// A file system error with the file named (some file systems give no
+// message at all: then say what kind of error it is).
+tf::Status FileError(const tf::Status& s, const std::string& filename) {
+  std::string message(s.message());
+  if (message.empty()) message = absl::StatusCodeToString(s.code());
+  return tf::Status(s.code(), Context(filename) + message);
+}
+
 // Reads up to n bytes at offset into dst; *got says how many arrived (fewer
 // only at the end of the file).
 tf::Status ReadAt(const Job& job, uint64_t offset, size_t n, char* dst,
@@ -135,21 +143,21 @@ class ReadNpyOp : public tf::OpKernel {
     const std::string context = Context(filename);
     tf::Env* env = tf::Env::Default();
     tf::Status s = env->NewRandomAccessFile(filename, &job->file);
-    if (!s.ok()) return tf::Status(s.code(), context + std::string(s.message()));
+    if (!s.ok()) return FileError(s, filename);
     const bool whole = start == 0 && stop == INT64_MAX;
     // A row range reads the preamble, the header and its rows, nothing more.
     size_t want = whole ? kFirstRead : kMaxPreambleSize;
     job->head.reset(new char[want]);
     uint64_t got = 0;
     s = ReadAt(*job, 0, want, job->head.get(), &got);
-    if (!s.ok()) return tf::Status(s.code(), context + std::string(s.message()));
+    if (!s.ok()) return FileError(s, filename);
     Preamble pre;
     TF_RETURN_IF_ERROR(
         ToTfStatus(ParsePreamble(job->head.get(), got, limits_, &pre), context));
     uint64_t file_size = got;
     if (got == want) {
       s = env->GetFileSize(filename, &file_size);
-      if (!s.ok()) return tf::Status(s.code(), context + std::string(s.message()));
+      if (!s.ok()) return FileError(s, filename);
     }
     if (pre.data_offset > got && pre.data_offset <= file_size) {
       // The header is longer than the first read (bounded by max_header_size).
@@ -157,14 +165,20 @@ class ReadNpyOp : public tf::OpKernel {
       std::memcpy(longer.get(), job->head.get(), got);
       uint64_t more = 0;
       s = ReadAt(*job, got, pre.data_offset - got, longer.get() + got, &more);
-      if (!s.ok()) return tf::Status(s.code(), context + std::string(s.message()));
+      if (!s.ok()) return FileError(s, filename);
       job->head = std::move(longer);
       got += more;
     }
     job->head_size = got;
+    // The size cap applies to what is read: the selected rows, checked below.
+    Limits parse_limits = limits_;
+    parse_limits.max_output_bytes = UINT64_MAX;
     Header header;
     TF_RETURN_IF_ERROR(ToTfStatus(
-        ParseHeader(job->head.get(), got, limits_, &header), context));
+        ParseHeader(job->head.get(), got, parse_limits, &header), context));
+    if (whole) {
+      TF_RETURN_IF_ERROR(ToTfStatus(CheckOutputSize(header, limits_), context));
+    }
     TF_RETURN_IF_ERROR(ToTfStatus(CheckDataSize(header, file_size), context));
     tf::TensorShape unused;
     TF_RETURN_IF_ERROR(CheckHeader(header, dtype_, expected_, context, &unused));
@@ -172,7 +186,9 @@ class ReadNpyOp : public tf::OpKernel {
       job->header = header;
       return tf::OkStatus();
     }
-    return ToTfStatus(SliceRows(header, start, stop, &job->header), context);
+    TF_RETURN_IF_ERROR(
+        ToTfStatus(SliceRows(header, start, stop, &job->header), context));
+    return ToTfStatus(CheckOutputSize(job->header, limits_), context);
   }
 
   tf::Status Fill(const std::string& filename, const Job& job, char* dst) const {
@@ -191,7 +207,7 @@ class ReadNpyOp : public tf::OpKernel {
     }
     uint64_t got = 0;
     tf::Status s = ReadAt(job, offset, size, target, &got);
-    if (!s.ok()) return tf::Status(s.code(), context + std::string(s.message()));
+    if (!s.ok()) return FileError(s, filename);
     if (got != size) {
       return tf::errors::DataLoss(context, "file shrank while reading: expected ",
                                   size, " bytes at offset ", offset, ", got ", got);

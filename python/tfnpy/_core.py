@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 from typing import Tuple, Union
 
@@ -49,12 +50,26 @@ def _info(d: dict) -> NpyInfo:
     )
 
 
-def _open(path: str):
-    if "://" in path:
-        import tensorflow as tf  # Only for other file systems (gs://, s3://, ram://).
+def _read_head(path: str, max_header_size: int) -> bytes:
+    """The preamble and header of a file: local, or any tf.io.gfile scheme."""
+    if "://" not in path:
+        with open(path, "rb") as f:
+            return _read_header_bytes(f, max_header_size)
+    import tensorflow as tf  # Only for other file systems (gs://, s3://, ram://).
 
-        return tf.io.gfile.GFile(path, "rb")
-    return open(path, "rb")
+    try:
+        with tf.io.gfile.GFile(path, "rb") as f:
+            return _read_header_bytes(f, max_header_size)
+    except tf.errors.NotFoundError as e:
+        raise FileNotFoundError(errno.ENOENT, e.message or "No such file", path) from e
+    except tf.errors.OpError as e:
+        raise OSError(f"{path}: {e.message}") from e
+
+
+def _read_header_bytes(f, max_header_size: int) -> bytes:
+    prefix = f.read(_tfnpy_core.MAX_PREAMBLE_SIZE)
+    size = _tfnpy_core.header_size(prefix, max_header_size)
+    return prefix + f.read(max(0, size - len(prefix)))
 
 
 def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000) -> NpyInfo:
@@ -85,11 +100,7 @@ def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000)
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _info(_tfnpy_core.parse_header(source, max_header_size))
-    path = os.fspath(source)
-    with _open(path) as f:
-        prefix = f.read(_tfnpy_core.MAX_PREAMBLE_SIZE)
-        size = _tfnpy_core.header_size(prefix, max_header_size)
-        head = prefix + f.read(max(0, size - len(prefix)))
+    head = _read_head(os.fspath(source), max_header_size)
     return _info(_tfnpy_core.parse_header(head, max_header_size))
 
 
