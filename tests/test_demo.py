@@ -10,5 +10,6 @@ def test_demo_trains_and_reports_both_throughputs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert result["files"] == 64 and result["shape"] == (8, 8, 1)
     assert result["native_elements_per_s"] > 0 and result["numpy_function_elements_per_s"] > 0
+    assert result["native_batched_elements_per_s"] > 0
     assert "tfnpy.data.from_csv" in out and "tf.numpy_function(np.load)" in out
     assert (tmp_path / "paths.csv").exists() and len(list(tmp_path.glob("*.npy"))) == 64
