@@ -1,0 +1,688 @@
+#!/usr/bin/env python
+"""tfnpy benchmark harness: one command, see benchmarks/README.md.
+
+    python benchmarks/run.py [--quick] [--cases small,medium,large,medium_be,medium_f]
+                             [--passes 5] [--data-dir /tmp/tfnpy-bench] [--out benchmarks/results]
+
+This process only generates data, schedules and reports; it never imports
+TensorFlow. Each (case, pipeline) runs in its own worker process (worker.py) that
+stays alive for the warm-up and all timed passes of its case, so its peak RSS is
+its own, while this coordinator interleaves the passes of all pipelines of a case.
+"""
+
+import argparse
+import csv
+import datetime
+import json
+import os
+import platform
+import selectors
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKER = os.path.join(HERE, "worker.py")
+BATCH = 32
+
+# name -> on-disk dtype, result dtype, shape, memory order, files, passes over them per timed pass
+CASES = {
+    "small": dict(dtype="<f8", out="float64", shape=(10, 10), order="C", files=10000, repeat=2),
+    "medium": dict(dtype="<f4", out="float32", shape=(224, 224, 3), order="C", files=1000, repeat=3),
+    "large": dict(dtype="<f4", out="float32", shape=(1024, 1024), order="C", files=100, repeat=5),
+    "medium_be": dict(dtype=">f4", out="float32", shape=(224, 224, 3), order="C", files=1000, repeat=3),
+    "medium_f": dict(dtype="<f4", out="float32", shape=(224, 224, 3), order="F", files=1000, repeat=3),
+}
+PIPELINES = [
+    "seed_numpy_function",
+    "seed_py_function",
+    "decode_npy",
+    "batched_decode",
+    "read_npy",
+    "batched_read_npy",
+    "from_csv",
+    "read_file_floor",
+]
+SEED, FLOOR = "seed_numpy_function", "read_file_floor"
+TFNPY_PIPELINES = ["decode_npy", "batched_decode", "read_npy", "batched_read_npy", "from_csv"]
+SCALING_PIPELINES = ["seed_numpy_function", "decode_npy"]
+SCALING_NPC = ["1", "2", "autotune"]
+CMD_TIMEOUT = 600.0  # seconds one worker command may take before the worker is killed
+
+
+def log(msg):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _make_array(case, spec, i):
+    rng = np.random.default_rng([sum(map(ord, case)), i])
+    if spec["out"] == "float64":
+        a = rng.random(spec["shape"])  # np.random.rand(10, 10), as in the seed
+    else:
+        a = rng.random(spec["shape"], dtype=np.float32)
+    a = a.astype(spec["dtype"])
+    if spec["order"] == "F":
+        a = np.asfortranarray(a)
+    return a
+
+
+def prepare_case(data_dir, case, spec, n):
+    """Make sure files 0..n-1 exist (generate what is missing) and write paths.csv
+    with exactly those n files. Returns (csv_path, paths, file_bytes)."""
+    d = os.path.join(data_dir, case)
+    os.makedirs(d, exist_ok=True)
+    man_path = os.path.join(d, "manifest.json")
+    key = {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.items() if k in ("dtype", "shape", "order")}
+    have = 0
+    if os.path.exists(man_path):
+        with open(man_path) as f:
+            man = json.load(f)
+        if man.get("key") == key:
+            have = int(man.get("count", 0))
+    paths = [os.path.join(d, "arr_%06d.npy" % i) for i in range(max(n, have))]
+    if have:
+        size0 = os.path.getsize(paths[0]) if os.path.exists(paths[0]) else -1
+        # Trust the manifest only if the files it lists are all there with the right size.
+        if any(not os.path.exists(p) or os.path.getsize(p) != size0 for p in paths[:have]):
+            have = 0
+    if have < n:
+        log("generating %s: files %d..%d in %s" % (case, have, n - 1, d))
+        for i in range(have, n):
+            np.save(paths[i], _make_array(case, spec, i))
+        with open(man_path, "w") as f:
+            json.dump({"key": key, "count": n}, f)
+    paths = paths[:n]
+    csv_path = os.path.join(d, "paths.csv")
+    rows = [[p, str(i % 10)] for i, p in enumerate(paths)]
+    old = None
+    if os.path.exists(csv_path):
+        with open(csv_path, newline="") as f:
+            old = [r for r in csv.reader(f) if r]
+    if old != rows:
+        with open(csv_path, "w", newline="") as f:
+            csv.writer(f).writerows(rows)
+    return csv_path, paths, os.path.getsize(paths[0])
+
+
+def page_cache(paths):
+    """Read every file once so the timed passes read from the page cache."""
+    total = 0
+    for p in paths:
+        with open(p, "rb", buffering=0) as f:
+            while True:
+                chunk = f.read(1 << 22)
+                if not chunk:
+                    break
+                total += len(chunk)
+    return total
+
+
+# --------------------------------------------------------------------------- workers
+
+
+class Worker:
+    def __init__(self, spec, log_path):
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.log_file = open(log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, WORKER, json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log_file,
+            env=env,
+        )
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.proc.stdout, selectors.EVENT_READ)
+        self.buf = b""
+
+    def recv(self, timeout=CMD_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self.sel.select(left):
+                self.kill()
+                raise RuntimeError("worker timed out after %.0f s" % timeout)
+            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
+            if not chunk:
+                self.proc.wait()
+                raise RuntimeError("worker exited (code %s) without answering" % self.proc.returncode)
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def send(self, obj):
+        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.log_file.close()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _busy_s():
+    """CPU seconds all processes of the machine have used (from /proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_s(workers):
+    """CPU seconds used by this process and the given live workers."""
+    t = os.times()
+    total = t.user + t.system
+    tick = os.sysconf("SC_CLK_TCK")
+    for w in workers:
+        try:
+            with open("/proc/%d/stat" % w.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def run_once(spec, log_path, timeout=CMD_TIMEOUT):
+    w = Worker(spec, log_path)
+    try:
+        return w.recv(timeout)
+    finally:
+        w.close()
+
+
+def run_group(group, entries, passes, log_dir):
+    """entries: list of dicts with 'label' and 'spec'. All workers start together,
+    then one warm-up pass each, then `passes` passes; in pass k the entries run one
+    after another, the order rotated by k. Returns one result dict per entry."""
+    results = []
+    workers = {}
+    log("%s: starting %d workers" % (group, len(entries)))
+    for e in entries:
+        res = {"label": e["label"], "pipeline": e["spec"].get("pipeline"), "npc": e["spec"].get("npc"),
+               "status": "starting", "note": "", "seconds": [], "warmup_s": None}
+        results.append(res)
+        workers[e["label"]] = Worker(e["spec"], os.path.join(log_dir, "%s-%s.log" % (group, e["label"])))
+    active = []
+    for res in results:
+        w = workers[res["label"]]
+        try:
+            msg = w.recv()
+        except RuntimeError as ex:
+            msg = {"status": "failed", "note": str(ex)}
+        res["status"] = msg.get("status")
+        res["note"] = msg.get("note", msg.get("check", ""))
+        res["ready"] = msg
+        if res["status"] == "ready":
+            active.append(res)
+        else:
+            w.close()
+    log("%s: %d ready, %s" % (group, len(active), ", ".join("%s %s" % (r["label"], r["status"]) for r in results if r["status"] != "ready") or "none skipped"))
+
+    t_busy0, t_own0, t_wall0 = _busy_s(), _own_cpu_s(workers.values()), time.monotonic()
+
+    def one_pass(res):
+        w = workers[res["label"]]
+        w.send({"cmd": "run"})
+        msg = w.recv()
+        if "error" in msg:
+            raise RuntimeError(msg["error"])
+        return msg
+
+    for k in range(-1, passes):
+        order = active[k % len(active):] + active[: k % len(active)] if k >= 0 else list(active)
+        for res in order:
+            if res["status"] != "ready":
+                continue
+            try:
+                msg = one_pass(res)
+            except RuntimeError as ex:
+                res["status"], res["note"] = "failed", "during pass %d: %s" % (k, ex)
+                workers[res["label"]].kill()
+                continue
+            res["elements"] = msg["elements"]
+            if k < 0:
+                res["warmup_s"] = msg["seconds"]
+            else:
+                res["seconds"].append(msg["seconds"])
+                res.setdefault("teardown_s", []).append(msg.get("teardown_s"))
+        if k >= 0:
+            log("%s: pass %d/%d done" % (group, k + 1, passes))
+    wall = time.monotonic() - t_wall0
+    foreign = (_busy_s() - t_busy0 - (_own_cpu_s(workers.values()) - t_own0)) / wall if wall > 0 else None
+    log("%s: other processes used %.2f CPUs during the timed passes" % (group, foreign or 0))
+    for res in results:
+        res["foreign_cpus"] = foreign
+    # Ask every worker for its peak RSS first, then let them all exit together.
+    for res in active:
+        if res["status"] == "ready":
+            try:
+                workers[res["label"]].send({"cmd": "exit"})
+            except OSError:
+                pass
+    for res in active:
+        if res["status"] == "ready":
+            try:
+                msg = workers[res["label"]].recv(60)
+                res["maxrss_kb"] = msg["maxrss_kb"]
+            except (RuntimeError, KeyError) as ex:
+                res["note"] += " (no RSS: %s)" % ex
+            res["status"] = "ok"
+    for res in active:
+        workers[res["label"]].close()
+    return results
+
+
+def summarize(results, expected, file_bytes):
+    """Add medians and per-pass ratios (to the seed and the floor) to each result."""
+    by = {r["label"]: r for r in results}
+
+    def per_pass_ratio(r, ref_label):
+        ref = by.get(ref_label)
+        if not ref or ref["status"] != "ok" or r["status"] != "ok":
+            return None
+        n = min(len(r["seconds"]), len(ref["seconds"]))
+        if n == 0:
+            return None
+        return statistics.median(ref["seconds"][i] / r["seconds"][i] for i in range(n))
+
+    for r in results:
+        if r["status"] != "ok" or not r["seconds"]:
+            continue
+        if r.get("elements") != expected:
+            r["note"] = (r["note"] + "; " if r["note"] else "") + "counted %s elements, expected %d" % (r.get("elements"), expected)
+        med = statistics.median(r["seconds"])
+        r["median_s"] = med
+        r["eps"] = r["elements"] / med
+        r["mbps"] = r["eps"] * file_bytes / 1e6
+        r["spread"] = (max(r["seconds"]) - min(r["seconds"])) / med
+        r["x_seed"] = per_pass_ratio(r, SEED)
+        r["x_floor"] = per_pass_ratio(r, FLOOR)
+        base = r["ready"].get("rss_imported_kb")
+        if r.get("maxrss_kb") and base:
+            r["rss_peak_mb"] = r["maxrss_kb"] / 1024
+            r["rss_delta_mb"] = (r["maxrss_kb"] - base) / 1024
+    return results
+
+
+# --------------------------------------------------------------------------- report
+
+
+def machine_info():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    mem = int(line.split()[1]) // (1024 * 1024)
+    except OSError:
+        pass
+    try:
+        nproc = len(os.sched_getaffinity(0))
+    except AttributeError:
+        nproc = os.cpu_count()
+    return {"cpu": cpu, "nproc": nproc, "mem_gib": mem, "kernel": platform.release(),
+            "loadavg_start": os.getloadavg()}
+
+
+def fmt_int(x):
+    return "%s" % format(int(round(x)), ",") if x is not None else "–"
+
+
+def fmt_x(x):
+    return "%.2f×" % x if x is not None else "–"
+
+
+def pipeline_table(results):
+    lines = [
+        "| pipeline | elements/s | MB/s | × seed | × floor | spread | peak RSS MB (Δ) | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        if r["status"] == "ok" and r.get("eps"):
+            rss = "%.0f (+%.0f)" % (r["rss_peak_mb"], r["rss_delta_mb"]) if r.get("rss_peak_mb") else "–"
+            mbps = "%.1f" % r["mbps"] if r["mbps"] < 100 else fmt_int(r["mbps"])
+            note = "" if r["note"].startswith("first ") or r["note"] == "bytes ok" else r["note"]
+            lines.append("| %s | %s | %s | %s | %s | %.0f%% | %s | %s |" % (
+                r["label"], fmt_int(r["eps"]), mbps, fmt_x(r["x_seed"]), fmt_x(r["x_floor"]),
+                100 * r["spread"], rss, note))
+        else:
+            lines.append("| %s | – | – | – | – | – | – | %s: %s |" % (r["label"], r["status"], r["note"]))
+    return lines
+
+
+def micro_tables(micro):
+    lines = []
+    dec = micro.get("decode", [])
+    if dec:
+        lines += ["| array | order | method | GB/s | × memcpy | ms/call |", "|---|---|---|---:|---:|---:|"]
+        memcpy = {(d["array"], d["order"]): d["median_s"] for d in dec if d["method"].startswith("memcpy")}
+        for d in dec:
+            gbps = d["bytes"] / d["median_s"] / 1e9
+            ratio = memcpy[(d["array"], d["order"])] / d["median_s"]
+            d["gbps"], d["x_memcpy"] = gbps, ratio
+            lines.append("| %s | %s | %s | %.2f | %.2f× | %.3f |" % (
+                d["array"], d["order"], d["method"], gbps, ratio, d["median_s"] * 1e3))
+    lo = micro.get("loads", [])
+    if lo:
+        lines += ["", "| array | np.load(io.BytesIO(b)) µs | tfnpy.loads(b) µs | speed-up |", "|---|---:|---:|---:|"]
+        for arr in dict.fromkeys(d["array"] for d in lo):
+            t = {d["method"]: d["median_s"] for d in lo if d["array"] == arr}
+            a, b = t.get("np.load(io.BytesIO(b))"), t.get("tfnpy.loads(b)")
+            lines.append("| %s | %.1f | %.1f | %.2f× |" % (arr, a * 1e6, b * 1e6, a / b))
+    for n in micro.get("notes", []):
+        lines.append("")
+        lines.append("Note: " + n)
+    return lines
+
+
+def evaluate_targets(cases, micro):
+    """Returns rows (target, pipeline, measured, holds) and a summary per target."""
+    rows = []
+
+    def get(case, label):
+        for r in cases.get(case, {}).get("results", []):
+            if r["label"] == label and r["status"] == "ok" and r.get("eps"):
+                return r
+        return None
+
+    def seed_floor_target(case, min_seed, min_floor, pipes, title):
+        any_row = False
+        holds = []
+        for p in pipes:
+            r = get(case, p)
+            if r is None or r.get("x_seed") is None or r.get("x_floor") is None:
+                continue
+            ok = r["x_seed"] >= min_seed and r["x_floor"] >= min_floor
+            holds.append(ok)
+            rows.append((title if not any_row else "", p, "%s seed, %s floor" % (fmt_x(r["x_seed"]), fmt_x(r["x_floor"])), ok))
+            any_row = True
+        if not any_row:
+            rows.append((title, "–", "not measured", None))
+
+    def ratio_target(case, pipes, key, minimum, title):
+        first = True
+        for p in pipes:
+            r = get(case, p)
+            if r is None or r.get(key) is None:
+                continue
+            ok = r[key] >= minimum
+            rows.append((title if first else "", p, "%s %s" % (fmt_x(r[key]), key[2:]), ok))
+            first = False
+        if first:
+            rows.append((title, "–", "not measured", None))
+
+    if "small" in cases:
+        seed_floor_target("small", 8, 1.0, TFNPY_PIPELINES, "small: ≥ 8× seed and ≥ 1.0× floor")
+    if "medium" in cases:
+        seed_floor_target("medium", 3, 0.9, TFNPY_PIPELINES, "medium: ≥ 3× seed and ≥ 0.9× floor")
+    if "large" in cases:
+        ratio_target("large", TFNPY_PIPELINES, "x_seed", 3, "large: ≥ 3× seed")
+        ratio_target("large", ["read_npy"], "x_floor", 1.0, "large: read_npy ≥ 1.0× floor")
+    dec = (micro or {}).get("decode", [])
+    for order, minimum in (("native", 0.8), ("big-endian", 0.5)):
+        title = "in-memory 64 MB %s decode ≥ %.1f× memcpy" % (order, minimum)
+        ds = [d for d in dec if d["array"] == "64 MB" and d["order"] == order and d["method"].startswith("decode_npy")]
+        if not ds:
+            rows.append((title, "–", "not measured", None))
+        for i, d in enumerate(ds):
+            rows.append((title if i == 0 else "", d["method"], "%s memcpy (%.2f GB/s)" % (fmt_x(d["x_memcpy"]), d["gbps"]), d["x_memcpy"] >= minimum))
+    title = "small: batched_decode ≥ 1.5× decode_npy"
+    a, b = get("small", "batched_decode"), get("small", "decode_npy")
+    if a and b:
+        n = min(len(a["seconds"]), len(b["seconds"]))
+        ratio = statistics.median(b["seconds"][i] / a["seconds"][i] for i in range(n))
+        rows.append((title, "batched_decode / decode_npy", fmt_x(ratio), ratio >= 1.5))
+    else:
+        rows.append((title, "–", "not measured", None))
+    return rows
+
+
+def targets_lines(rows):
+    lines = ["| target | pipeline | measured | holds |", "|---|---|---|---|"]
+    for t, p, m, ok in rows:
+        lines.append("| %s | %s | %s | %s |" % (t, p, m, {True: "yes", False: "**no**", None: "n/a"}[ok]))
+    # One summary line per target: holds if any listed pipeline meets it.
+    summary, cur = [], None
+    for t, p, m, ok in rows:
+        if t:
+            cur = [t, []]
+            summary.append(cur)
+        cur[1].append((p, ok))
+    lines.append("")
+    for t, items in summary:
+        met = [p for p, ok in items if ok]
+        measured = [p for p, ok in items if ok is not None]
+        state = "HOLDS" if met else ("MISSED" if measured else "NOT MEASURED")
+        lines.append("- %s: **%s**%s" % (t, state, " (by %s)" % ", ".join(met) if met else ""))
+    return lines
+
+
+def chart(cases, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib missing: no chart (pip install -r benchmarks/requirements.txt)")
+        return False
+    names = [c for c in cases if cases[c].get("results")]
+    pipes = [p for p in PIPELINES if any(r["label"] == p and r.get("x_floor") for c in names for r in cases[c]["results"])]
+    if not names or not pipes:
+        return False
+    fig, ax = plt.subplots(figsize=(11, 4.8), dpi=100)
+    width = 0.8 / len(pipes)
+    cmap = plt.get_cmap("tab10")
+    for j, p in enumerate(pipes):
+        xs, ys = [], []
+        for i, c in enumerate(names):
+            r = next((r for r in cases[c]["results"] if r["label"] == p and r.get("x_floor")), None)
+            if r:
+                xs.append(i - 0.4 + width * (j + 0.5))
+                ys.append(r["x_floor"])
+        ax.bar(xs, ys, width, label=p, color=cmap(j))
+        for x, y in zip(xs, ys):
+            ax.text(x, y * 1.04, "%.2g" % y, ha="center", va="bottom", fontsize=6, rotation=90)
+    ax.axhline(1.0, color="black", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(["%s\n%s" % (c, cases[c]["desc"]) for c in names], fontsize=8)
+    ax.set_ylabel("elements/s ÷ read_file floor (log)")
+    ax.set_title("tfnpy input pipelines vs the read_file floor (median of interleaved passes)")
+    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    ymin, ymax = ax.get_ylim()
+    ax.set_ylim(ymin, ymax * 2)
+    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if ymin <= t <= ymax * 2]
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(["%g" % t for t in ticks])
+    ax.minorticks_off()
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="1/10 the files, 2 passes: a smoke run")
+    ap.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
+    ap.add_argument("--passes", type=int, default=None, help="timed passes (default 5, 2 with --quick)")
+    ap.add_argument("--data-dir", default="/tmp/tfnpy-bench", help="generated .npy files, logs and JSON results")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md and latest.png go")
+    ap.add_argument("--no-micro", action="store_true", help="skip the in-memory micro-benchmarks")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the num_parallel_calls scaling group")
+    ap.add_argument("--wait-idle", type=float, default=0, metavar="MIN",
+                    help="first wait up to MIN minutes for the 1-minute load average to drop below 0.5")
+    args = ap.parse_args(argv)
+
+    t_start = time.time()
+    passes = args.passes if args.passes is not None else (2 if args.quick else 5)
+    case_names = [c.strip() for c in args.cases.split(",") if c.strip()]
+    for c in case_names:
+        if c not in CASES:
+            ap.error("unknown case %r (known: %s)" % (c, ", ".join(CASES)))
+    data_dir = os.path.abspath(args.data_dir)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    log_dir = os.path.join(data_dir, "logs", stamp)
+    os.makedirs(log_dir, exist_ok=True)
+    os.makedirs(args.out, exist_ok=True)
+
+    if args.wait_idle > 0:
+        deadline = time.time() + 60 * args.wait_idle
+        while os.getloadavg()[0] >= 0.5 and time.time() < deadline:
+            log("waiting for an idle machine: load average %.2f" % os.getloadavg()[0])
+            time.sleep(20)
+    info = machine_info()
+    probe = run_once({"mode": "probe"}, os.path.join(log_dir, "probe.log"))
+    info.update(probe["versions"])
+    caps = probe["capabilities"]
+    log("tensorflow %s, numpy %s, tfnpy %s" % (info["tensorflow"], info["numpy"],
+                                               info["tfnpy_file"] or "NOT IMPORTABLE: %s" % info["tfnpy_error"]))
+
+    cases = {}
+    for c in case_names:
+        spec = CASES[c]
+        n = max(1, spec["files"] // 10) if args.quick else spec["files"]
+        repeat = 1 if args.quick else spec["repeat"]
+        csv_path, paths, file_bytes = prepare_case(data_dir, c, spec, n)
+        shape = "×".join(map(str, spec["shape"]))
+        desc = "%s %s%s" % (shape, spec["dtype"], ", Fortran order" if spec["order"] == "F" else "")
+        cases[c] = {"desc": desc, "files": n, "repeat": repeat, "file_bytes": file_bytes, "csv": csv_path,
+                    "paths": paths, "expected": n * repeat}
+
+    def case_spec(c):
+        s = CASES[c]
+        return {"name": c, "csv": cases[c]["csv"], "repeat": cases[c]["repeat"], "batch": BATCH,
+                "shape": list(s["shape"]), "out_dtype": s["out"]}
+
+    for c in case_names:
+        log("%s: page-caching %d files (load average %.2f)" % (c, len(cases[c]["paths"]), os.getloadavg()[0]))
+        cases[c]["loadavg_start"] = os.getloadavg()[0]
+        page_cache(cases[c]["paths"])
+        entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": p, "npc": "autotune", "case": case_spec(c)}}
+                   for p in PIPELINES]
+        res = run_group(c, entries, passes, log_dir)
+        cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"])
+
+    scaling = None
+    if not args.no_scaling and "small" in cases:
+        page_cache(cases["small"]["paths"])
+        entries = [{"label": "%s npc=%s" % (p, n), "spec": {"mode": "pipeline", "pipeline": p, "npc": n, "case": case_spec("small")}}
+                   for p in SCALING_PIPELINES for n in SCALING_NPC]
+        scaling = summarize(run_group("scaling", entries, passes, log_dir), cases["small"]["expected"], cases["small"]["file_bytes"])
+
+    micro = None
+    if not args.no_micro:
+        log("micro-benchmarks")
+        spec = {"mode": "micro", "rounds": 3 if args.quick else 7, "min_time": 0.05 if args.quick else 0.25}
+        try:
+            micro = run_once(spec, os.path.join(log_dir, "micro.log"))["micro"]
+        except RuntimeError as ex:
+            micro = {"decode": [], "loads": [], "notes": ["micro-benchmarks failed: %s" % ex]}
+
+    elapsed = time.time() - t_start
+    info["loadavg_end"] = os.getloadavg()
+
+    # ---- report
+    md = ["# tfnpy benchmark results", ""]
+    md.append("- date: %s" % datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"))
+    md.append("- machine: %s, %d CPUs, %s GiB RAM, Linux %s; 1-minute load average at start %.2f" % (
+        info["cpu"], info["nproc"], info["mem_gib"], info["kernel"], info["loadavg_start"][0]))
+    md.append("- versions: Python %s, TensorFlow %s, NumPy %s, tfnpy %s" % (
+        info["python"], info["tensorflow"], info["numpy"],
+        info["tfnpy"] if info["tfnpy_file"] else "not importable (%s)" % info["tfnpy_error"]))
+    md.append("- command: `%s`; %d timed passes after a warm-up; run time %.0f s" % (
+        " ".join(["python", "benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:])), passes, elapsed))
+    md.append("- every pipeline: `map(num_parallel_calls=AUTOTUNE).batch(%d).prefetch(AUTOTUNE)` on page-cached files, "
+              "drained by a `tf.function` loop over the iterator (iterator teardown not timed); medians over passes, ratios are medians of "
+              "per-pass ratios; MB/s counts file bytes; RSS: peak of the pipeline's own process (Δ over TF+tfnpy import)." % BATCH)
+    foreign = {c: cases[c]["results"][0].get("foreign_cpus") for c in case_names if cases[c].get("results")}
+    busy = {c: f for c, f in foreign.items() if f is not None and f > 0.25}
+    md.append("- other processes' CPU use during the timed passes (in CPUs): %s" % ", ".join(
+        "%s %.2f" % (c, f) for c, f in foreign.items() if f is not None))
+    if busy:
+        md.append("- **warning**: the machine was busy with other work during %s: absolute numbers are low and noisy; "
+                  "the ratios, from interleaved passes, hold up better" % ", ".join(busy))
+    missing = [a for a, ok in caps.items() if not ok]
+    if missing:
+        md.append("- not in this build of tfnpy: %s (their pipelines are skipped)" % ", ".join("`tfnpy.%s`" % a for a in missing))
+    md.append("")
+    md.append("## Pipelines")
+    for c in case_names:
+        cc = cases[c]
+        md += ["", "### %s — %s, %d files × %d = %d elements per pass, %s bytes per file" % (
+            c, cc["desc"], cc["files"], cc["repeat"], cc["expected"], format(cc["file_bytes"], ",")), ""]
+        md += pipeline_table(cc["results"])
+    if scaling:
+        md += ["", "## Scaling: small case, num_parallel_calls 1, 2, AUTOTUNE (%d CPUs)" % info["nproc"], "",
+               "| pipeline | npc=1 el/s | npc=2 el/s | AUTOTUNE el/s | 2 ÷ 1 | AUTOTUNE ÷ 1 |", "|---|---:|---:|---:|---:|---:|"]
+        for p in SCALING_PIPELINES:
+            rs = [next(r for r in scaling if r["label"] == "%s npc=%s" % (p, n)) for n in SCALING_NPC]
+            eps = [r.get("eps") for r in rs]
+            if eps[0]:
+                md.append("| %s | %s | %s | %s | %s | %s |" % (p, fmt_int(eps[0]), fmt_int(eps[1]), fmt_int(eps[2]),
+                                                           fmt_x(eps[1] / eps[0] if eps[1] else None),
+                                                           fmt_x(eps[2] / eps[0] if eps[2] else None)))
+            else:
+                md.append("| %s | – | – | – | – | – | %s" % (p, rs[0]["status"] + ": " + rs[0]["note"]))
+    if micro is not None:
+        md += ["", "## In-memory micro-benchmarks", "",
+               "Bytes already in memory: `decode_npy` on a string tensor (eager call in a loop, and a `tf.function` that "
+               "decodes 32 or 8 times in a graph loop per call, time per decode), "
+               "vs a memcpy of the data (`np.copyto` between preallocated uint8 buffers), a copy into a fresh buffer, "
+               "and `np.load(io.BytesIO(b))` (which does not byte-swap big-endian data). Median of rounds run in rotated order.", ""]
+        md += micro_tables(micro)
+    rows = evaluate_targets(cases, micro)
+    md += ["", "## Targets", ""] + targets_lines(rows)
+    text = "\n".join(md) + "\n"
+
+    print(text)
+    with open(os.path.join(args.out, "latest.md"), "w") as f:
+        f.write(text)
+    png = os.path.join(args.out, "latest.png")
+    if chart(cases, png):
+        log("wrote %s" % png)
+    raw = {"info": info, "capabilities": caps, "args": vars(args), "passes": passes, "elapsed_s": elapsed,
+           "cases": {c: {k: v for k, v in cases[c].items() if k != "paths"} for c in case_names},
+           "scaling": scaling, "micro": micro, "targets": rows}
+    os.makedirs(os.path.join(data_dir, "results"), exist_ok=True)
+    for name in ("%s.json" % stamp, "latest.json"):
+        with open(os.path.join(data_dir, "results", name), "w") as f:
+            json.dump(raw, f, indent=1, default=str)
+    log("wrote %s and %s; raw numbers in %s; run time %.0f s" % (
+        os.path.join(args.out, "latest.md"), png, os.path.join(data_dir, "results", "latest.json"), elapsed))
+
+
+if __name__ == "__main__":
+    main()
