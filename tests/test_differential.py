@@ -173,3 +173,13 @@ def test_dtypes_np_load_reads_but_tensors_cannot_hold_are_refused(descr):
         tfnpy.loads(data)
     with pytest.raises(tf.errors.InvalidArgumentError, match="unsupported descr"):
         tfnpy.decode_npy(data, tf.float32)
+
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cc", "fuzz", "corpus")
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(CORPUS)) if os.path.isdir(CORPUS) else [])
+def test_fuzz_seed_corpus_matches_np_load(name):
+    path = os.path.join(CORPUS, name)
+    with open(path, "rb") as f:
+        check(f.read(), path)
