@@ -15,11 +15,7 @@ namespace tf = ::tensorflow;
 class DecodeNpyOp : public tf::OpKernel {
  public:
   explicit DecodeNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {
-    tf::DataType type;
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("dtype", &type));
-    OP_REQUIRES_OK(ctx, FromTfType(type, &dtype_));
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("shape", &expected_));
-    OP_REQUIRES_OK(ctx, ReadLimits(ctx, &limits_));
+    OP_REQUIRES_OK(ctx, ReadKernelAttrs(ctx, &dtype_, &expected_, &limits_));
   }
 
   void Compute(tf::OpKernelContext* ctx) override {

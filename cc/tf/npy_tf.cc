@@ -39,6 +39,25 @@ tf::Status FromTfType(tf::DataType type, DType* out) {
   return tf::OkStatus();
 }
 
+tf::Status ReadKernelAttrs(tf::OpKernelConstruction* ctx, DType* dtype,
+                           tf::PartialTensorShape* expected, Limits* limits) {
+  tf::DataType type;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("dtype", &type));
+  TF_RETURN_IF_ERROR(FromTfType(type, dtype));
+  TF_RETURN_IF_ERROR(ctx->GetAttr("shape", expected));
+  int64_t max_header = 0, max_output = 0;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("max_header_size", &max_header));
+  TF_RETURN_IF_ERROR(ctx->GetAttr("max_output_bytes", &max_output));
+  if (max_header < 0) {
+    return tf::errors::InvalidArgument("max_header_size must be >= 0, got ",
+                                       max_header);
+  }
+  limits->max_header_size = static_cast<uint64_t>(max_header);
+  limits->max_output_bytes =
+      max_output < 0 ? UINT64_MAX : static_cast<uint64_t>(max_output);
+  return tf::OkStatus();
+}
+
 std::string PartialShapeString(const tf::PartialTensorShape& shape) {
   if (shape.unknown_rank()) return "<unknown>";
   std::vector<int64_t> dims(shape.dims());

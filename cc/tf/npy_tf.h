@@ -6,6 +6,7 @@
 #include <string>
 
 #include "npy/npy_format.h"
+#include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/partial_tensor_shape.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/framework/types.h"
@@ -20,22 +21,12 @@ tensorflow::Status ToTfStatus(const Status& status, const std::string& context);
 // The core type of a kernel's `dtype` attr; an error for types we cannot read.
 tensorflow::Status FromTfType(tensorflow::DataType type, DType* out);
 
-// Reads the max_header_size / max_output_bytes attrs into `limits`.
-template <typename Construction>
-tensorflow::Status ReadLimits(Construction* ctx, Limits* limits) {
-  int64_t max_header = 0, max_output = 0;
-  TF_RETURN_IF_ERROR(ctx->GetAttr("max_header_size", &max_header));
-  TF_RETURN_IF_ERROR(ctx->GetAttr("max_output_bytes", &max_output));
-  if (max_header < 0) {
-    return tensorflow::errors::InvalidArgument(
-        "max_header_size must be >= 0, got ", max_header);
-  }
-  limits->max_header_size = static_cast<uint64_t>(max_header);
-  // A negative cap means "no cap beyond what the input can hold".
-  limits->max_output_bytes =
-      max_output < 0 ? UINT64_MAX : static_cast<uint64_t>(max_output);
-  return tensorflow::OkStatus();
-}
+// Reads the attrs every tfnpy kernel has: dtype, shape, max_header_size and
+// max_output_bytes (negative: no cap beyond what the input can hold).
+tensorflow::Status ReadKernelAttrs(tensorflow::OpKernelConstruction* ctx,
+                                   DType* dtype,
+                                   tensorflow::PartialTensorShape* expected,
+                                   Limits* limits);
 
 // Checks a parsed header against the kernel's dtype and expected shape and
 // builds the array's TensorShape.

@@ -76,11 +76,7 @@ void ForEach(const tf::DeviceBase::CpuWorkerThreads* workers, int64_t n,
 class ReadNpyOp : public tf::OpKernel {
  public:
   explicit ReadNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {
-    tf::DataType type;
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("dtype", &type));
-    OP_REQUIRES_OK(ctx, FromTfType(type, &dtype_));
-    OP_REQUIRES_OK(ctx, ctx->GetAttr("shape", &expected_));
-    OP_REQUIRES_OK(ctx, ReadLimits(ctx, &limits_));
+    OP_REQUIRES_OK(ctx, ReadKernelAttrs(ctx, &dtype_, &expected_, &limits_));
   }
 
   void Compute(tf::OpKernelContext* ctx) override {
