@@ -109,7 +109,6 @@ REGISTER_OP("TFNpy>ReadNpy")
     .Attr("shape: shape = { unknown_rank: true }")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = 17179869184")
-    .SetIsStateful()
     .SetShapeFn(ReadShape)
     .Doc(R"doc(
 Reads .npy files through TensorFlow's file systems into a tensor.
