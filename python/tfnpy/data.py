@@ -31,6 +31,14 @@ def _read_first_row(csv_path: str, header: bool) -> list[str]:
     raise ValueError(f"{csv_path}: the CSV has no data rows")
 
 
+def _csv_lines(csv_path: str, header: bool) -> tf.Tensor:
+    """The CSV's non-empty lines (without their line ends), header dropped."""
+    with tf.io.gfile.GFile(csv_path, "rb") as f:
+        lines = [line.rstrip(b"\r\n") for line in f.read().split(b"\n")]
+    lines = [line for line in lines[1 if header else 0 :] if line.strip()]
+    return tf.constant(lines, tf.string)
+
+
 def _infer_type(value: str) -> tf.dtypes.DType:
     try:
         int(value)
@@ -64,6 +72,7 @@ def from_csv(
     deterministic: Optional[bool] = None,
     batch_size: Optional[int] = None,
     drop_remainder: bool = False,
+    in_memory: bool = False,
 ) -> tf.data.Dataset:
     """A dataset of the ``.npy`` files a CSV lists, with the CSV's other columns.
 
@@ -99,6 +108,15 @@ def from_csv(
         small files than batching afterwards).
       drop_remainder: With ``batch_size``, drop a last partial batch (gives a
         static batch dimension).
+      in_memory: Read and parse the CSV once, now (``tf.io.decode_csv``, the
+        parser ``CsvDataset`` uses; a bad row fails here), and keep its
+        columns in the dataset (``from_tensor_slices``) instead of streaming
+        it with ``CsvDataset``. Needed for the tf.data service's
+        ``distributed_epoch`` mode, which hands rows out to workers and
+        cannot split a ``CsvDataset``; also cheaper per element. The CSV
+        must fit in memory (and, for the tf.data service, in the dataset
+        graph sent to the dispatcher), one record per line; blank lines are
+        skipped.
 
     Returns:
       A ``tf.data.Dataset``.
@@ -130,14 +148,25 @@ def from_csv(
         shape = info.shape
     shape = tf.TensorShape(shape)
 
-    rows = tf.data.experimental.CsvDataset(csv_path, list(column_defaults), header=header)
+    if in_memory:
+        # Parse every line now, with the parser CsvDataset uses, and resolve
+        # the paths once: each element then costs one read_npy and nothing else.
+        record_defaults = [
+            tf.constant([], d) if isinstance(d, tf.dtypes.DType) else tf.constant(d) for d in column_defaults
+        ]
+        columns = tf.io.decode_csv(_csv_lines(csv_path, header), record_defaults)
+        columns[path_column] = _resolve(columns[path_column], base_dir)
+        rows = tf.data.Dataset.from_tensor_slices(tuple(columns))
+    else:
+        rows = tf.data.experimental.CsvDataset(csv_path, list(column_defaults), header=header)
     if batch_size is not None:
         rows = rows.batch(batch_size, drop_remainder=drop_remainder)
 
     # One map does everything: each extra tf.data stage costs more per element
     # than reading a small file.
     def decode(*cols):
-        array = read_npy(_resolve(cols[path_column], base_dir), dtype, shape=shape)
+        path = cols[path_column] if in_memory else _resolve(cols[path_column], base_dir)
+        array = read_npy(path, dtype, shape=shape)
         rest = tuple(c for i, c in enumerate(cols) if i != path_column)
         if not rest:
             return array
