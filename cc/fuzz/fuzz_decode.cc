@@ -1,7 +1,9 @@
-// libFuzzer target: ParseNpy + DecodeData into an exact-size buffer, then a
-// row range of the same input.
+// libFuzzer target: ParseNpy + DecodeData into a buffer of exactly
+// data_bytes (ASan catches any write past it), the same decode in place where
+// allowed, then a row range with bounds taken from the input's last bytes.
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "npy/npy_format.h"
@@ -11,18 +13,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_output_bytes = 1 << 24;  // Keep allocations small while fuzzing.
   tfnpy::Header h;
   if (!tfnpy::ParseNpy(data, size, limits, &h).ok()) return 0;
+  const uint8_t* src = data + h.data_offset;
+  const size_t src_size = size - h.data_offset;
   std::vector<uint8_t> out(h.data_bytes);
-  tfnpy::Status s = tfnpy::DecodeData(h, data + h.data_offset, size - h.data_offset,
-                                      out.data(), out.size());
-  if (!s.ok()) __builtin_trap();  // Parsed input must decode.
-  const int64_t start = size > 0 ? data[0] % 8 : 0, stop = start + (size % 5);
-  tfnpy::Header rows;
-  if (tfnpy::SliceRows(h, start, stop, &rows).ok()) {
-    if (rows.data_offset + rows.data_bytes > size) __builtin_trap();
-    std::vector<uint8_t> part(rows.data_bytes);
-    s = tfnpy::DecodeData(rows, data + rows.data_offset, size - rows.data_offset,
-                          part.data(), part.size());
-    if (!s.ok()) __builtin_trap();
+  if (!tfnpy::DecodeData(h, src, src_size, out.data(), out.size()).ok()) __builtin_trap();
+  // A naive reference for small arrays: C-order element c is file element
+  // c (or its Fortran-order position), each swap unit reversed, bools 0/1.
+  const size_t item = tfnpy::ItemSize(h.dtype);
+  const bool complex = h.dtype == tfnpy::DType::kComplex64 || h.dtype == tfnpy::DType::kComplex128;
+  const size_t unit = complex ? item / 2 : item;
+  int64_t fstride[tfnpy::kMaxDims];
+  for (int k = 0; k < h.ndims; ++k) fstride[k] = k == 0 ? 1 : fstride[k - 1] * h.dims[k - 1];
+  for (uint64_t c = 0; c < h.num_elements && h.num_elements <= 4096; ++c) {
+    uint64_t pos = c;
+    if (h.fortran_order) {
+      pos = 0;
+      for (int k = h.ndims - 1, rest = static_cast<int>(c); k >= 0; rest /= static_cast<int>(h.dims[k]), --k) {
+        pos += static_cast<uint64_t>(rest % h.dims[k] * fstride[k]);
+      }
+    }
+    for (size_t b = 0; b < item; ++b) {
+      const size_t from = h.swap ? b / unit * unit + (unit - 1 - b % unit) : b;
+      uint8_t want = src[pos * item + from];
+      if (h.dtype == tfnpy::DType::kBool) want = want != 0;
+      if (out[c * item + b] != want) __builtin_trap();
+    }
   }
+  std::vector<uint8_t> in_place(src, src + h.data_bytes);
+  const bool ok = tfnpy::DecodeData(h, in_place.data(), in_place.size(), in_place.data(), in_place.size()).ok();
+  if (ok != tfnpy::CanDecodeInPlace(h) || (ok && in_place != out)) __builtin_trap();
+
+  const int64_t start = data[size - 1] % 8, stop = data[size - 1] < 8 ? INT64_MAX : start + data[size - 2] % 8;
+  tfnpy::Header rows;
+  if (!tfnpy::SliceRows(h, start, stop, &rows).ok()) return 0;
+  if (rows.data_offset < h.data_offset || rows.data_offset + rows.data_bytes > h.data_offset + h.data_bytes) __builtin_trap();
+  std::vector<uint8_t> part(rows.data_bytes);
+  if (!tfnpy::DecodeData(rows, data + rows.data_offset, size - rows.data_offset, part.data(), part.size()).ok()) __builtin_trap();
+  // The rows are a contiguous piece of the whole decode.
+  const size_t at = rows.data_offset - h.data_offset;
+  if (!part.empty() && std::memcmp(part.data(), out.data() + at, part.size()) != 0) __builtin_trap();
   return 0;
 }

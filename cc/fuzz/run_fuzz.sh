@@ -1,26 +1,65 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with ASan+UBSan, replays the corpus, then
-# fuzzes each target for SECONDS (default 60). Needs clang with its fuzzer
-# runtime (Debian: apt-get install clang). Work files go to ${WORK:-/tmp}.
+# Builds the libFuzzer targets (clang, ASan+UBSan), replays the seed corpus
+# through each, then fuzzes each for SECONDS (default 60). Exits non-zero if
+# any input crashes, leaks, trips a sanitizer or times out; the input is left
+# in $WORK/crash_* (copy it to cc/fuzz/corpus/regress_<what>.npy).
+#
 #   bash cc/fuzz/run_fuzz.sh [SECONDS]
+#
+# Environment: WORK (default /tmp; files go to $WORK/tfnpy-fuzz: binaries, grown corpora,
+# crashes; never the source tree), CLANGXX (default clang++), FUZZ_ARGS (extra
+# libFuzzer flags, e.g. "-jobs=2 -workers=2"), TARGETS (default both).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cc="$(cd "$here/.." && pwd)"
 seconds="${1:-60}"
 work="${WORK:-/tmp}/tfnpy-fuzz"
+targets="${TARGETS:-fuzz_header fuzz_decode}"
 cxx="${CLANGXX:-$(command -v clang++ || true)}"
-if [ -z "$cxx" ]; then
-  echo "clang++ not found: install clang (Debian: apt-get install -y clang)" >&2
+if [ -z "$cxx" ] || ! command -v "$cxx" >/dev/null 2>&1; then
+  echo "clang++ not found: libFuzzer needs clang." >&2
+  echo "  Debian/Ubuntu: apt-get update && apt-get install -y clang" >&2
+  echo "  (if -fsanitize=fuzzer then fails to link: apt-get install -y libclang-rt-14-dev)" >&2
   exit 2
 fi
 mkdir -p "$work"
-for target in fuzz_header fuzz_decode; do
-  "$cxx" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    -I"$cc" "$cc/npy/npy_format.cc" "$cc/npy/npy_convert.cc" "$here/$target.cc" \
-    -o "$work/$target"
-  mkdir -p "$work/corpus_$target"
-  echo "== $target: replaying the seed corpus, then fuzzing for ${seconds}s"
-  "$work/$target" -runs=0 "$here/corpus"
-  "$work/$target" -dict="$here/npy.dict" -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix="$work/crash_${target}_" "$work/corpus_$target" "$here/corpus"
+# The core's sources, listed on purpose (no globs).
+sources=("$cc/npy/npy_format.cc" "$cc/npy/npy_convert.cc")
+for target in $targets; do
+  if ! "$cxx" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+      -I"$cc" "${sources[@]}" "$here/$target.cc" -o "$work/$target"; then
+    echo "building $target failed; if the fuzzer runtime is missing:" >&2
+    echo "  apt-get install -y libclang-rt-14-dev (or the one matching $("$cxx" --version | head -n1))" >&2
+    exit 2
+  fi
 done
+# libFuzzer writes crash files and -jobs logs to the current directory.
+cd "$work"
+status=0
+for target in $targets; do
+  mkdir -p "$work/corpus_$target"
+  echo "== $target: replaying $(ls "$here/corpus" | wc -l) seed inputs"
+  if ! "$work/$target" -runs=0 -artifact_prefix="$work/crash_${target}_" "$here/corpus" \
+      >"$work/$target.replay.log" 2>&1; then
+    tail -n 40 "$work/$target.replay.log"
+    echo "== $target: FAILED on a seed input (log: $work/$target.replay.log)"
+    status=1
+    continue
+  fi
+  echo "== $target: fuzzing for ${seconds}s"
+  # The first corpus directory receives new inputs; the seeds stay read-only.
+  # shellcheck disable=SC2086
+  if ! "$work/$target" -dict="$here/npy.dict" -max_total_time="$seconds" -max_len=12288 \
+      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$work/crash_${target}_" ${FUZZ_ARGS:-} \
+      "$work/corpus_$target" "$here/corpus" >"$work/$target.log" 2>&1; then
+    tail -n 60 "$work/$target.log"
+    echo "== $target: FAILED; reproducer: $(ls -t "$work"/crash_"${target}"_* 2>/dev/null | head -n1)"
+    status=1
+    continue
+  fi
+  grep -E "^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb)" \
+    "$work/$target.log" || true
+  echo "== $target: ok ($(grep -o 'cov: [0-9]*' "$work/$target.log" | tail -n1))"
+done
+exit "$status"
