@@ -44,10 +44,11 @@ PIPELINES = [
     "read_npy",
     "batched_read_npy",
     "from_csv",
+    "from_csv_in_memory",
     "read_file_floor",
 ]
 SEED, FLOOR = "seed_numpy_function", "read_file_floor"
-TFNPY_PIPELINES = ["decode_npy", "batched_decode", "read_npy", "batched_read_npy", "from_csv"]
+TFNPY_PIPELINES = ["decode_npy", "batched_decode", "read_npy", "batched_read_npy", "from_csv", "from_csv_in_memory"]
 SCALING_PIPELINES = ["seed_numpy_function", "decode_npy"]
 SCALING_NPC = ["1", "2", "autotune"]
 CMD_TIMEOUT = 600.0  # seconds one worker command may take before the worker is killed

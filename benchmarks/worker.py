@@ -198,25 +198,20 @@ def batched_read_npy(c):
     return c.paths_ds().batch(c.batch).map(f, num_parallel_calls=c.npc).prefetch(AUTOTUNE)
 
 
-def from_csv(c):
+def _from_csv(c, **kwargs):
     need("data.from_csv")
-    import inspect
-
-    fn = tfnpy.data.from_csv
-    kwargs = {}
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        params = {}
-    # Pass dtype/shape only if this build's from_csv takes them.
-    if "dtype" in params:
-        kwargs["dtype"] = c.tf_dtype
-    if "shape" in params:
-        kwargs["shape"] = c.shape
-    ds = fn(c.csv, **kwargs)
+    ds = tfnpy.data.from_csv(c.csv, dtype=c.tf_dtype, shape=c.shape, **kwargs)
     if c.repeat > 1:
         ds = ds.repeat(c.repeat)
     return ds.batch(c.batch).prefetch(AUTOTUNE)
+
+
+def from_csv(c):
+    return _from_csv(c)
+
+
+def from_csv_in_memory(c):
+    return _from_csv(c, in_memory=True)
 
 
 def read_file_floor(c):
@@ -236,6 +231,7 @@ PIPELINES = {
     "read_npy": read_npy,
     "batched_read_npy": batched_read_npy,
     "from_csv": from_csv,
+    "from_csv_in_memory": from_csv_in_memory,
     "read_file_floor": read_file_floor,
 }
 
@@ -376,13 +372,17 @@ def _decode_loop_fn(shape, k):
     """A tf.function that decodes its input k times in a graph loop. A tf.function
     call costs ~0.3 ms of Python on this class of machine, more than decoding 4 MB,
     so one call per decode would mostly time the call; each iteration's result
-    feeds the loop's output, so no decode can be pruned."""
+    feeds the loop's output, so no decode can be pruned. parallel_iterations=1:
+    otherwise the independent decodes of several iterations run at once on both
+    cores, and the time per decode would not compare with a one-thread memcpy."""
 
     @tf.function
     def f(x):
-        acc = tf.constant(0.0)
-        for _ in tf.range(k):
-            acc += tfnpy.decode_npy(x, tf.float32, shape=shape)[0, 0]
+        def body(i, acc):
+            return i + 1, acc + tfnpy.decode_npy(x, tf.float32, shape=shape)[0, 0]
+
+        _, acc = tf.while_loop(lambda i, acc: i < k, body, (tf.constant(0), tf.constant(0.0)),
+                               parallel_iterations=1)
         return acc
 
     return f, k

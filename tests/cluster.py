@@ -227,6 +227,7 @@ def run_data_client(dispatcher: str, csv_path: str, scenario: str, out_json: str
     import numpy as np
     import tensorflow as tf
 
+    exit_with_parent()
     mode = "parallel_epochs" if scenario == "parallel_epochs" else "distributed_epoch"
     ds = data_pipeline(csv_path, scenario).apply(
         tf.data.experimental.service.distribute(processing_mode=mode, service=f"grpc://{dispatcher}")
