@@ -128,12 +128,15 @@ def page_cache(paths):
 
 
 class Worker:
-    def __init__(self, spec, log_path):
-        env = dict(os.environ)
+    """A worker process that answers one JSON line per command. argv defaults to
+    worker.py in this interpreter; benchmarks/peers/run_peers.py passes its own."""
+
+    def __init__(self, spec, log_path, argv=None, env=None):
+        env = dict(os.environ, **(env or {}))
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         self.log_file = open(log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, WORKER, json.dumps(spec)],
+            argv or [sys.executable, WORKER, json.dumps(spec)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log_file,

@@ -19,31 +19,25 @@ faster of DALI's two configurations in that pass).
 """
 
 import argparse
-import csv
 import datetime
 import json
 import math
 import os
 import platform
-import selectors
 import statistics
-import subprocess
 import sys
 import time
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import run as harness  # noqa: E402  (benchmarks/run.py: same files, worker protocol, formatting)
+from run import Worker, _busy_s, _own_cpu_s, fmt_int, fmt_x, page_cache, prepare_case  # noqa: E402
 BATCH = 32
 
 # name -> dtype (little-endian, also the result dtype), shape, files, minimum passes over
 # the files per timed pass (raised to make files x repeat a multiple of 32, so a DALI pass
 # of whole batches reads every file the same number of times: small 2, medium 4, large 8).
-CASES = {
-    "small": dict(dtype="<f8", out="float64", shape=(10, 10), files=10000, repeat=2),
-    "medium": dict(dtype="<f4", out="float32", shape=(224, 224, 3), files=1000, repeat=3),
-    "large": dict(dtype="<f4", out="float32", shape=(1024, 1024), files=100, repeat=5),
-}
+CASES = {c: harness.CASES[c] for c in ("small", "medium", "large")}
 
 # label -> (venv key, worker script, pipeline name in that script)
 PIPELINES = {
@@ -80,9 +74,8 @@ def log(msg):
 
 
 # --------------------------------------------------------------------------- data
-# Same layout as benchmarks/run.py: <data-dir>/<case>/arr_000000.npy ..., a manifest.json
-# {"key": {dtype, shape, order}, "count": n}, and paths.csv (path,label rows, no header).
-# Files run.py made are reused as they are, and files made here are ones run.py reuses.
+# The files are benchmarks/run.py's (prepare_case): made by whichever runs first,
+# reused by the other.
 
 
 def repeat_for(n, minimum):
@@ -91,127 +84,7 @@ def repeat_for(n, minimum):
     return step * math.ceil(minimum / step)
 
 
-def _make_array(case, spec, i):
-    rng = np.random.default_rng([sum(map(ord, case)), i])  # as run.py
-    if spec["out"] == "float64":
-        a = rng.random(spec["shape"])
-    else:
-        a = rng.random(spec["shape"], dtype=np.float32)
-    return a.astype(spec["dtype"])
-
-
-def prepare_case(data_dir, case, spec, n):
-    d = os.path.join(data_dir, case)
-    os.makedirs(d, exist_ok=True)
-    man_path = os.path.join(d, "manifest.json")
-    key = {"dtype": spec["dtype"], "shape": list(spec["shape"]), "order": "C"}
-    have = 0
-    if os.path.exists(man_path):
-        with open(man_path) as f:
-            man = json.load(f)
-        if man.get("key") == key:
-            have = int(man.get("count", 0))
-    paths = [os.path.join(d, "arr_%06d.npy" % i) for i in range(max(n, have))]
-    if have:
-        size0 = os.path.getsize(paths[0]) if os.path.exists(paths[0]) else -1
-        if any(not os.path.exists(p) or os.path.getsize(p) != size0 for p in paths[:have]):
-            have = 0
-    if have < n:
-        log("generating %s: files %d..%d in %s" % (case, have, n - 1, d))
-        for i in range(have, n):
-            np.save(paths[i], _make_array(case, spec, i))
-        with open(man_path, "w") as f:
-            json.dump({"key": key, "count": n}, f)
-    paths = paths[:n]
-    csv_path = os.path.join(d, "paths.csv")
-    rows = [[p, str(i % 10)] for i, p in enumerate(paths)]
-    old = None
-    if os.path.exists(csv_path):
-        with open(csv_path, newline="") as f:
-            old = [r for r in csv.reader(f) if r]
-    if old != rows:
-        with open(csv_path, "w", newline="") as f:
-            csv.writer(f).writerows(rows)
-    return csv_path, paths, os.path.getsize(paths[0])
-
-
-def page_cache(paths):
-    for p in paths:
-        with open(p, "rb", buffering=0) as f:
-            while f.read(1 << 22):
-                pass
-
-
 # --------------------------------------------------------------------------- workers
-
-
-class Worker:
-    def __init__(self, python, script, spec, log_path):
-        env = dict(os.environ)
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ in benchmarks/peers/
-        self.log_file = open(log_path, "ab")
-        self.proc = subprocess.Popen([python, os.path.join(HERE, script), "--serve", json.dumps(spec)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_file, env=env)
-        self.sel = selectors.DefaultSelector()
-        self.sel.register(self.proc.stdout, selectors.EVENT_READ)
-        self.buf = b""
-
-    def recv(self, timeout=CMD_TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0 or not self.sel.select(left):
-                self.kill()
-                raise RuntimeError("worker timed out after %.0f s" % timeout)
-            chunk = os.read(self.proc.stdout.fileno(), 1 << 16)
-            if not chunk:
-                self.proc.wait()
-                raise RuntimeError("worker exited (code %s) without answering; see its log" % self.proc.returncode)
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
-
-    def send(self, obj):
-        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
-        self.proc.stdin.flush()
-
-    def close(self):
-        try:
-            self.proc.stdin.close()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.kill()
-        self.log_file.close()
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def _busy_s():
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:]]
-    idle = v[3] + (v[4] if len(v) > 4 else 0)
-    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_s(workers):
-    t = os.times()
-    total = t.user + t.system
-    tick = os.sysconf("SC_CLK_TCK")
-    for w in workers:
-        try:
-            with open("/proc/%d/stat" % w.proc.pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
 
 
 def run_case(case, entries, passes, log_dir):
@@ -224,8 +97,10 @@ def run_case(case, entries, passes, log_dir):
         if not e["python"]:
             res["status"], res["note"] = "not installed", "no %s venv (see above)" % e["venv"]
             continue
-        workers[e["label"]] = Worker(e["python"], e["script"], e["spec"],
-                                     os.path.join(log_dir, "%s-%s.log" % (case, e["label"].replace(" ", "_"))))
+        argv = [e["python"], os.path.join(HERE, e["script"]), "--serve", json.dumps(e["spec"])]
+        log_path = os.path.join(log_dir, "%s-%s.log" % (case, e["label"].replace(" ", "_")))
+        # PYTHONDONTWRITEBYTECODE: no __pycache__ in benchmarks/peers/.
+        workers[e["label"]] = Worker(e["spec"], log_path, argv=argv, env={"PYTHONDONTWRITEBYTECODE": "1"})
     active = []
     for res in results:
         w = workers.get(res["label"])
@@ -325,14 +200,6 @@ def summarize(results, expected, file_bytes):
 
 
 # --------------------------------------------------------------------------- report
-
-
-def fmt_int(x):
-    return format(int(round(x)), ",") if x is not None else "–"
-
-
-def fmt_x(x):
-    return "%.2f×" % x if x is not None else "–"
 
 
 def table(results):
