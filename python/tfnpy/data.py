@@ -76,9 +76,10 @@ def from_csv(
 ) -> tf.data.Dataset:
     """A dataset of the ``.npy`` files a CSV lists, with the CSV's other columns.
 
-    The CSV is read with TensorFlow's native reader (``CsvDataset``) and the
-    files with ``read_npy``: no Python runs while the dataset is iterated, so
-    it works with ``num_parallel_calls``, ``tf.data`` service workers and
+    The CSV is read with TensorFlow's native reader (``CsvDataset``, or
+    ``decode_csv`` once with ``in_memory=True``) and the files with
+    ``read_npy``: no Python runs while the dataset is iterated, so it works
+    with ``num_parallel_calls``, ``tf.data`` service workers and
     ``tf.distribute``.
 
     Elements are ``(array, label)`` when the CSV has one column besides the
