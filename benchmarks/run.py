@@ -489,7 +489,10 @@ def targets_lines(rows):
     return lines
 
 
-def chart(cases, path):
+def chart(cases, path, pipelines=PIPELINES, title=None, label=str, color=None,
+          value_fmt=lambda y: "%.2g" % y):
+    """Bar chart of every pipeline's elements/s ÷ the read_file floor, per case
+    (log scale). benchmarks/peers/run_peers.py draws its chart with it too."""
     try:
         import matplotlib
 
@@ -498,8 +501,8 @@ def chart(cases, path):
     except ImportError:
         log("matplotlib missing: no chart (pip install -r benchmarks/requirements.txt)")
         return False
-    names = [c for c in cases if cases[c].get("results")]
-    pipes = [p for p in PIPELINES if any(r["label"] == p and r.get("x_floor") for c in names for r in cases[c]["results"])]
+    names = [c for c in cases if any(r.get("x_floor") for r in cases[c].get("results") or [])]
+    pipes = [p for p in pipelines if any(r["label"] == p and r.get("x_floor") for c in names for r in cases[c]["results"])]
     if not names or not pipes:
         return False
     fig, ax = plt.subplots(figsize=(11, 4.8), dpi=100)
@@ -512,15 +515,15 @@ def chart(cases, path):
             if r:
                 xs.append(i - 0.4 + width * (j + 0.5))
                 ys.append(r["x_floor"])
-        ax.bar(xs, ys, width, label=p, color=cmap(j))
+        ax.bar(xs, ys, width, label=label(p), color=color(p) if color else cmap(j))
         for x, y in zip(xs, ys):
-            ax.text(x, y * 1.04, "%.2g" % y, ha="center", va="bottom", fontsize=6, rotation=90)
+            ax.text(x, y * 1.04, value_fmt(y), ha="center", va="bottom", fontsize=6, rotation=90)
     ax.axhline(1.0, color="black", lw=0.8, ls="--")
     ax.set_yscale("log")
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels(["%s\n%s" % (c, cases[c]["desc"]) for c in names], fontsize=8)
     ax.set_ylabel("elements/s ÷ read_file floor (log)")
-    ax.set_title("tfnpy input pipelines vs the read_file floor (median of interleaved passes)")
+    ax.set_title(title or "tfnpy input pipelines vs the read_file floor (median of interleaved passes)", fontsize=10)
     ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     ymin, ymax = ax.get_ylim()
     ax.set_ylim(ymin, ymax * 2)

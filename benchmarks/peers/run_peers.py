@@ -250,49 +250,11 @@ def parse_md(path):
 
 
 def chart(cases, path, title_note=""):
-    """Grouped bars per case: each pipeline's elements/s ÷ the read_file floor's (log scale),
-    like benchmarks/results/latest.png. Skipped (False) when matplotlib is missing."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        log("matplotlib missing: no chart (it is in benchmarks/requirements.txt)")
-        return False
-    names = [c for c in cases if any(r.get("x_floor") for r in cases[c]["results"])]
-    pipes = [p for p in PIPELINES if any(r["label"] == p and r.get("x_floor") for c in names for r in cases[c]["results"])]
-    if not names or not pipes:
-        return False
-    fig, ax = plt.subplots(figsize=(11, 4.8), dpi=100)
-    width = 0.8 / len(pipes)
-    for j, p in enumerate(pipes):
-        xs, ys = [], []
-        for i, c in enumerate(names):
-            r = next((r for r in cases[c]["results"] if r["label"] == p and r.get("x_floor")), None)
-            if r:
-                xs.append(i - 0.4 + width * (j + 0.5))
-                ys.append(r["x_floor"])
-        ax.bar(xs, ys, width, label="%s (%s)" % (p, PIPELINES[p][0]), color=COLORS.get(p))
-        for x, y in zip(xs, ys):
-            ax.text(x, y * 1.04, "%.2f" % y if y < 10 else "%.0f" % y, ha="center", va="bottom", fontsize=6, rotation=90)
-    ax.axhline(1.0, color="black", lw=0.8, ls="--")
-    ax.set_yscale("log")
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(["%s\n%s" % (c, cases[c]["desc"]) for c in names], fontsize=8)
-    ax.set_ylabel("elements/s ÷ read_file floor (log)")
-    ax.set_title("tfnpy vs NVIDIA DALI (CPU) and tensorflow-io, same files and run%s" % title_note, fontsize=10)
-    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.16))
-    ymin, ymax = ax.get_ylim()
-    ax.set_ylim(ymin, ymax * 2)
-    ticks = [t for t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100) if ymin <= t <= ymax * 2]
-    ax.set_yticks(ticks)
-    ax.set_yticklabels(["%g" % t for t in ticks])
-    ax.minorticks_off()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return True
+    return harness.chart(
+        cases, path, pipelines=list(PIPELINES),
+        title="tfnpy vs NVIDIA DALI (CPU) and tensorflow-io, same files and run%s" % title_note,
+        label=lambda p: "%s (%s)" % (p, PIPELINES[p][0]), color=COLORS.get,
+        value_fmt=lambda y: "%.2f" % y if y < 10 else "%.0f" % y)
 
 
 def machine():
