@@ -1,11 +1,13 @@
-// libFuzzer target: ParseNpy + DecodeData into a buffer of exactly
-// data_bytes (ASan catches any write past it), the same decode in place where
-// allowed, then a row range with bounds taken from the input's last bytes.
+// libFuzzer target, in-memory decoding: ParseNpy + DecodeData into a buffer
+// of exactly data_bytes (ASan catches any write past it) against a naive
+// reference, the same decode in place where allowed, then NpyReader over the
+// bytes, whole and a region with bounds taken from the input's last bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "fuzz/fuzz_util.h"
 #include "npy/npy_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -43,14 +45,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool ok = tfnpy::DecodeData(h, in_place.data(), in_place.size(), in_place.data(), in_place.size()).ok();
   if (ok != tfnpy::CanDecodeInPlace(h) || (ok && in_place != out)) __builtin_trap();
 
-  const int64_t start = data[size - 1] % 8, stop = data[size - 1] < 8 ? INT64_MAX : start + data[size - 2] % 8;
-  tfnpy::Header rows;
-  if (!tfnpy::SliceRows(h, start, stop, &rows).ok()) return 0;
-  if (rows.data_offset < h.data_offset || rows.data_offset + rows.data_bytes > h.data_offset + h.data_bytes) __builtin_trap();
-  std::vector<uint8_t> part(rows.data_bytes);
-  if (!tfnpy::DecodeData(rows, data + rows.data_offset, size - rows.data_offset, part.data(), part.size()).ok()) __builtin_trap();
-  // The rows are a contiguous piece of the whole decode.
-  const size_t at = rows.data_offset - h.data_offset;
-  if (!part.empty() && std::memcmp(part.data(), out.data() + at, part.size()) != 0) __builtin_trap();
+  // The reader (DecodeNpy's and tfnpy.loads' path) gives the same bytes, and a
+  // region of them equals the same box picked out of the whole decode.
+  tfnpy::MemorySource source(data, size);
+  tfnpy::NpyReader reader;
+  tfnpy::Selection sel;
+  if (!reader.Open(&source, limits).ok() || !reader.Select(tfnpy::Region(), &sel).ok()) __builtin_trap();
+  std::vector<uint8_t> whole(sel.array.data_bytes);
+  if (!reader.ReadInto(sel, whole.data(), whole.size()).ok() || whole != out) __builtin_trap();
+  if (!reader.Select(tfnpy_fuzz::RegionFrom(data, size, h.ndims), &sel).ok()) return 0;
+  std::vector<uint8_t> part(sel.array.data_bytes);
+  if (!reader.ReadInto(sel, part.data(), part.size()).ok()) __builtin_trap();
+  if (part != tfnpy_fuzz::PickBox(h, sel, out)) __builtin_trap();
   return 0;
 }

@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (__builtin_mul_overflow(nonzero, tfnpy::ItemSize(h.dtype), &bytes) ||
       bytes > static_cast<uint64_t>(INT64_MAX) || h.num_elements != (empty ? 0 : nonzero) ||
-      h.data_bytes != (empty ? 0 : bytes) || h.data_bytes > limits.max_output_bytes || h.data_offset > size ||
-      h.data_offset != h.preamble.data_offset || !tfnpy::CheckOutputSize(h, limits).ok() ||
+      h.data_bytes != (empty ? 0 : bytes) || h.data_offset > size || h.data_offset != h.preamble.data_offset ||
+      tfnpy::CheckOutputSize(h, limits).ok() != (h.data_bytes <= limits.max_output_bytes) ||
       tfnpy::CheckDataSize(h, size).ok() != (size - h.data_offset >= h.data_bytes)) {
     __builtin_trap();
   }

@@ -7,14 +7,14 @@
 #   bash cc/fuzz/run_fuzz.sh [SECONDS]
 #
 # Environment: WORK (default /tmp; files go to $WORK/tfnpy-fuzz: binaries, grown corpora,
-# crashes; never the source tree), CLANGXX (default clang++), FUZZ_ARGS (extra
-# libFuzzer flags, e.g. "-jobs=2 -workers=2"), TARGETS (default both).
+# crashes; never the source tree), CLANGXX (default clang++), CMAKE (default cmake),
+# FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2"), TARGETS (default all three).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cc="$(cd "$here/.." && pwd)"
 seconds="${1:-60}"
 work="${WORK:-/tmp}/tfnpy-fuzz"
-targets="${TARGETS:-fuzz_header fuzz_decode}"
+targets="${TARGETS:-fuzz_header fuzz_decode fuzz_reader}"
 cxx="${CLANGXX:-$(command -v clang++ || true)}"
 if [ -z "$cxx" ] || ! command -v "$cxx" >/dev/null 2>&1; then
   echo "clang++ not found: libFuzzer needs clang." >&2
@@ -23,16 +23,17 @@ if [ -z "$cxx" ] || ! command -v "$cxx" >/dev/null 2>&1; then
   exit 2
 fi
 mkdir -p "$work"
-# The core's sources, listed on purpose (no globs).
-sources=("$cc/npy/npy_format.cc" "$cc/npy/npy_convert.cc")
-for target in $targets; do
-  if ! "$cxx" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-      -I"$cc" "${sources[@]}" "$here/$target.cc" -o "$work/$target"; then
-    echo "building $target failed; if the fuzzer runtime is missing:" >&2
-    echo "  apt-get install -y libclang-rt-14-dev (or the one matching $("$cxx" --version | head -n1))" >&2
-    exit 2
-  fi
-done
+# The core's source list lives once, in cc/npy/CMakeLists.txt.
+cmake="${CMAKE:-cmake}"
+if ! "$cmake" -S "$cc" -B "$work/build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTFNPY_FUZZ=ON >"$work/cmake.log" 2>&1 ||
+   ! "$cmake" --build "$work/build" --target $targets -j 2 >>"$work/cmake.log" 2>&1; then
+  tail -n 30 "$work/cmake.log" >&2
+  echo "building the fuzz targets failed; if the fuzzer runtime is missing:" >&2
+  echo "  apt-get install -y libclang-rt-14-dev (or the one matching $("$cxx" --version | head -n1))" >&2
+  exit 2
+fi
+for target in $targets; do cp "$work/build/fuzz/$target" "$work/$target"; done
 # libFuzzer writes crash files and -jobs logs to the current directory.
 cd "$work"
 status=0

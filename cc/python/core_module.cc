@@ -91,18 +91,28 @@ py::dict ParseHeaderDict(const py::object& data, int64_t max_header_size) {
 
 py::array Loads(const py::object& data, int64_t max_header_size) {
   Bytes b(data);
-  Header h;
-  Check(ParseNpy(b.data(), b.size(), MakeLimits(max_header_size), &h));
+  MemorySource source(b.data(), b.size());
+  NpyReader reader;
+  Selection sel;
+  Check(reader.Open(&source, MakeLimits(max_header_size)));
+  Check(reader.Select(Region(), &sel));
+  const Header& h = sel.array;
   std::vector<py::ssize_t> shape(h.dims, h.dims + h.ndims);
   py::array out(py::dtype(NativeDescr(h.dtype)), shape);
   Status s;
   {
     py::gil_scoped_release release;
-    s = DecodeData(h, b.data() + h.data_offset, b.size() - h.data_offset,
-                   out.mutable_data(), h.data_bytes);
+    s = reader.ReadInto(sel, out.mutable_data(), h.data_bytes);
   }
   Check(s);
   return out;
+}
+
+// numpy's names of the dtypes the core reads, in the table's order.
+py::tuple DTypeNames() {
+  py::tuple names(kNumDTypes);
+  for (int i = 0; i < kNumDTypes; ++i) names[i] = DTypeName(static_cast<DType>(i));
+  return names;
 }
 
 }  // namespace
@@ -120,4 +130,5 @@ PYBIND11_MODULE(_tfnpy_core, m) {
         py::arg("max_header_size") = 10000,
         "Decodes a complete .npy file from bytes into a new array.");
   m.attr("MAX_PREAMBLE_SIZE") = tfnpy::kMaxPreambleSize;
+  m.attr("DTYPES") = tfnpy::DTypeNames();
 }

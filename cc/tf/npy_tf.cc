@@ -1,42 +1,49 @@
 #include "tf/npy_tf.h"
 
+#include <cstring>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "tensorflow/core/platform/errors.h"
 
 namespace tfnpy {
 
 namespace tf = ::tensorflow;
 
+std::string DTypeAttrList() {
+  std::string out = "{";
+#define TFNPY_TF_NAME(e_, name_, kind_, size_, unit_, code_, number_, tf_type) \
+  out += (out.size() > 1 ? ", " : "") + tf::DataTypeString(tf::tf_type);
+  TFNPY_DTYPE_TABLE(TFNPY_TF_NAME)
+#undef TFNPY_TF_NAME
+  return out + "}";
+}
+
 tf::Status ToTfStatus(const Status& status, const std::string& context) {
-  if (status.ok()) return tf::OkStatus();
-  if (status.code() == Code::kTooLarge) {
-    return tf::errors::ResourceExhausted(context, status.message());
+  switch (status.code()) {
+    case Code::kOk:
+      return tf::OkStatus();
+    case Code::kTooLarge:
+      return tf::errors::ResourceExhausted(context, status.message());
+    case Code::kDataLoss:
+      return tf::errors::DataLoss(context, status.message());
+    default:
+      return tf::errors::InvalidArgument(context, status.message());
   }
-  return tf::errors::InvalidArgument(context, status.message());
 }
 
 tf::Status FromTfType(tf::DataType type, DType* out) {
   switch (type) {
-    case tf::DT_BOOL: *out = DType::kBool; break;
-    case tf::DT_INT8: *out = DType::kInt8; break;
-    case tf::DT_INT16: *out = DType::kInt16; break;
-    case tf::DT_INT32: *out = DType::kInt32; break;
-    case tf::DT_INT64: *out = DType::kInt64; break;
-    case tf::DT_UINT8: *out = DType::kUInt8; break;
-    case tf::DT_UINT16: *out = DType::kUInt16; break;
-    case tf::DT_UINT32: *out = DType::kUInt32; break;
-    case tf::DT_UINT64: *out = DType::kUInt64; break;
-    case tf::DT_HALF: *out = DType::kFloat16; break;
-    case tf::DT_FLOAT: *out = DType::kFloat32; break;
-    case tf::DT_DOUBLE: *out = DType::kFloat64; break;
-    case tf::DT_COMPLEX64: *out = DType::kComplex64; break;
-    case tf::DT_COMPLEX128: *out = DType::kComplex128; break;
+#define TFNPY_FROM_TF(e, name_, kind_, size_, unit_, code_, number_, tf_type) \
+  case tf::tf_type:                                                     \
+    *out = DType::e;                                                    \
+    return tf::OkStatus();
+    TFNPY_DTYPE_TABLE(TFNPY_FROM_TF)
+#undef TFNPY_FROM_TF
     default:
       return tf::errors::InvalidArgument("dtype ", tf::DataTypeString(type),
                                          " cannot be read from a .npy file");
   }
-  return tf::OkStatus();
 }
 
 tf::Status ReadKernelAttrs(tf::OpKernelConstruction* ctx, DType* dtype,
@@ -67,7 +74,7 @@ std::string PartialShapeString(const tf::PartialTensorShape& shape) {
 
 tf::Status CheckHeader(const Header& header, DType expected_dtype,
                        const tf::PartialTensorShape& expected,
-                       const std::string& context, tf::TensorShape* shape) {
+                       const std::string& context) {
   if (header.dtype != expected_dtype) {
     return tf::errors::InvalidArgument(context, "file holds ",
                                        DescribeDtype(header), ", expected ",
@@ -84,12 +91,63 @@ tf::Status CheckHeader(const Header& header, DType expected_dtype,
         context, "file has shape ", ShapeString(header.dims, header.ndims),
         ", expected ", PartialShapeString(expected));
   }
+  return tf::OkStatus();
+}
+
+tf::Status ArrayShape(const Header& array, tf::TensorShape* shape) {
   tf::TensorShape out;
-  for (int i = 0; i < header.ndims; ++i) {
-    TF_RETURN_IF_ERROR(out.AddDimWithStatus(header.dims[i]));
+  for (int i = 0; i < array.ndims; ++i) {
+    TF_RETURN_IF_ERROR(out.AddDimWithStatus(array.dims[i]));
   }
   *shape = std::move(out);
   return tf::OkStatus();
+}
+
+std::string FileSource::Context() const { return "ReadNpy: '" + name_ + "': "; }
+
+tf::Status FileSource::Open(tf::Env* env, const std::string& name) {
+  env_ = env;
+  name_ = name;
+  error_ = tf::OkStatus();
+  if (name.find('\0') != std::string::npos) {
+    // The file system would read the file named by the prefix.
+    return tf::errors::InvalidArgument(
+        "ReadNpy: '", Quote(name.data(), name.size()),
+        "': the path contains a NUL byte at offset ", name.find('\0'));
+  }
+  tf::Status s = env->NewRandomAccessFile(name, &file_);
+  if (s.ok()) return s;
+  error_ = s;
+  return Convert(Status(Code::kReadFailed, ""));
+}
+
+Status FileSource::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
+  absl::string_view result;
+  tf::Status s = file_->Read(offset, n, &result, dst);
+  if (!s.ok() && !tf::errors::IsOutOfRange(s)) {
+    error_ = s;
+    *got = 0;
+    return Status(Code::kReadFailed, std::string(s.message()));
+  }
+  if (result.data() != dst && !result.empty()) {
+    std::memmove(dst, result.data(), result.size());
+  }
+  *got = result.size();
+  return Status::Ok();
+}
+
+bool FileSource::Size(uint64_t* size) {
+  return env_ != nullptr && env_->GetFileSize(name_, size).ok();
+}
+
+tf::Status FileSource::Convert(const Status& status) const {
+  if (status.code() != Code::kReadFailed || error_.ok()) {
+    return ToTfStatus(status, Context());
+  }
+  // Some file systems give no message at all: then say what kind of error.
+  std::string message(error_.message());
+  if (message.empty()) message = absl::StatusCodeToString(error_.code());
+  return tf::Status(error_.code(), Context() + message);
 }
 
 }  // namespace tfnpy

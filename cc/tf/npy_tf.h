@@ -1,8 +1,10 @@
 // Glue between the framework-free .npy core and TensorFlow: status and dtype
-// conversion, and the checks every tfnpy kernel makes before it allocates.
+// conversion, a TensorFlow file as a core ByteSource, and the checks every
+// tfnpy kernel makes before it allocates.
 #ifndef TFNPY_CC_TF_NPY_TF_H_
 #define TFNPY_CC_TF_NPY_TF_H_
 
+#include <memory>
 #include <string>
 
 #include "npy/npy_format.h"
@@ -10,12 +12,18 @@
 #include "tensorflow/core/framework/partial_tensor_shape.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/framework/types.h"
+#include "tensorflow/core/platform/env.h"
 #include "tensorflow/core/platform/status.h"
 
 namespace tfnpy {
 
-// kTooLarge becomes ResourceExhausted, everything else InvalidArgument. The
-// message is prefixed with `context` ("DecodeNpy: ", "ReadNpy: 'a.npy': ").
+// The op's `dtype` attr type list, from the dtype table:
+// "{bool, int8, ..., complex128}".
+std::string DTypeAttrList();
+
+// kTooLarge becomes ResourceExhausted, kDataLoss DataLoss, everything else
+// InvalidArgument. The message is prefixed with `context` ("DecodeNpy: ",
+// "ReadNpy: 'a.npy': ").
 tensorflow::Status ToTfStatus(const Status& status, const std::string& context);
 
 // The core type of a kernel's `dtype` attr; an error for types we cannot read.
@@ -28,15 +36,43 @@ tensorflow::Status ReadKernelAttrs(tensorflow::OpKernelConstruction* ctx,
                                    tensorflow::PartialTensorShape* expected,
                                    Limits* limits);
 
-// Checks a parsed header against the kernel's dtype and expected shape and
-// builds the array's TensorShape.
+// Checks a parsed header against the kernel's dtype and expected shape (of
+// the whole array).
 tensorflow::Status CheckHeader(const Header& header, DType expected_dtype,
                                const tensorflow::PartialTensorShape& expected,
-                               const std::string& context,
-                               tensorflow::TensorShape* shape);
+                               const std::string& context);
+
+// The TensorShape of an array's dims.
+tensorflow::Status ArrayShape(const Header& array, tensorflow::TensorShape* shape);
 
 // numpy-style "(3, None)" for a partial shape.
 std::string PartialShapeString(const tensorflow::PartialTensorShape& shape);
+
+// A file of any TensorFlow file system as a core ByteSource. A failed read
+// is kReadFailed for the core; error() keeps TensorFlow's own status.
+class FileSource final : public ByteSource {
+ public:
+  // Opens `name` through env's file systems; errors name the file.
+  tensorflow::Status Open(tensorflow::Env* env, const std::string& name);
+  void Close() { file_.reset(); }
+  bool is_open() const { return file_ != nullptr; }
+
+  Status Read(uint64_t offset, size_t n, char* dst, size_t* got) override;
+  // By name, for messages only (the data is validated by reading it).
+  bool Size(uint64_t* size) override;
+
+  // A core status from this source's reader as a TensorFlow status, with the
+  // file named; a read failure keeps TensorFlow's code and message.
+  tensorflow::Status Convert(const Status& status) const;
+  // "ReadNpy: 'name': "
+  std::string Context() const;
+
+ private:
+  tensorflow::Env* env_ = nullptr;
+  std::string name_;
+  std::unique_ptr<tensorflow::RandomAccessFile> file_;
+  tensorflow::Status error_;
+};
 
 }  // namespace tfnpy
 

@@ -1,9 +1,11 @@
 // Op registrations for tfnpy. Kernels live in *_kernel.cc.
 #include <cstdint>
+#include <vector>
 
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
+#include "tf/npy_tf.h"
 
 namespace tfnpy {
 namespace {
@@ -14,25 +16,22 @@ using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
-#define TFNPY_DTYPES                                                     \
-  "{bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, half, " \
-  "float, double, complex64, complex128}"
-
-// Output = input's batch dim (if it is a vector) + the expected `shape` attr,
-// with axis 0 of the array replaced by `rows` when given.
-Status OutputShape(InferenceContext* c, const DimensionHandle* rows) {
+// Output = input's batch dim (if it is a vector) + the array's shape, whose
+// first `region_rank` dims are replaced by `region` when given.
+Status OutputShape(InferenceContext* c, const std::vector<DimensionHandle>* region) {
   ShapeHandle input;
   TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(0), 1, &input));
   PartialTensorShape expected;
   TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
   ShapeHandle array;
   TF_RETURN_IF_ERROR(c->MakeShapeFromPartialTensorShape(expected, &array));
-  if (rows != nullptr && c->RankKnown(array)) {
-    if (c->Rank(array) == 0) {
-      return tensorflow::errors::InvalidArgument(
-          "a row range needs an array of rank >= 1, but shape is ()");
+  if (region != nullptr && c->RankKnown(array)) {
+    const int k = static_cast<int>(region->size());
+    if (k > c->Rank(array)) {
+      return tensorflow::errors::InvalidArgument("a region over ", k, " axes needs an array of rank >= ", k,
+                                                 ", but shape is ", expected.DebugString());
     }
-    TF_RETURN_IF_ERROR(c->ReplaceDim(array, 0, *rows, &array));
+    for (int i = 0; i < k; ++i) TF_RETURN_IF_ERROR(c->ReplaceDim(array, i, (*region)[i], &array));
   }
   if (!c->RankKnown(input)) {
     c->set_output(0, c->UnknownShape());
@@ -48,32 +47,47 @@ Status OutputShape(InferenceContext* c, const DimensionHandle* rows) {
   return tensorflow::OkStatus();
 }
 
-// Rows selected by constant start/stop: min(stop, n) - min(start, ...).
+// The region's dims where start and stop are constants (for [n, k] bounds:
+// where every row agrees), Python slice semantics against the attr's dims.
 Status ReadShape(InferenceContext* c) {
-  ShapeHandle unused;
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(1), 0, &unused));
-  TF_RETURN_IF_ERROR(c->WithRank(c->input(2), 0, &unused));
-  const tensorflow::Tensor* start = c->input_tensor(1);
-  const tensorflow::Tensor* stop = c->input_tensor(2);
-  if (start != nullptr && stop != nullptr &&
-      start->scalar<int64_t>()() == 0 &&
-      stop->scalar<int64_t>()() == INT64_MAX) {
-    return OutputShape(c, nullptr);  // The whole array.
-  }
+  ShapeHandle bounds;
+  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(1), 2, &bounds));
+  TF_RETURN_IF_ERROR(c->Merge(bounds, c->input(2), &bounds));
   PartialTensorShape expected;
   TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
-  DimensionHandle rows = c->UnknownDim();
-  if (start != nullptr && stop != nullptr && !expected.unknown_rank() &&
-      expected.dims() > 0 && expected.dim_size(0) >= 0) {
-    int64_t lo = start->scalar<int64_t>()(), hi = stop->scalar<int64_t>()();
-    const int64_t n = expected.dim_size(0);
-    if (lo >= 0 && hi >= 0) {
-      hi = hi < n ? hi : n;
-      lo = lo < hi ? lo : hi;
-      rows = c->MakeDim(hi - lo);
+  const int rank = c->RankKnown(bounds) ? c->Rank(bounds) : -1;
+  int64_t k = rank == 0 ? 1 : rank > 0 ? c->Value(c->Dim(bounds, rank - 1)) : -1;
+  if (k < 0) {
+    // How many axes the region bounds is not known: keep the attr's rank only.
+    if (expected.unknown_rank()) return OutputShape(c, nullptr);
+    std::vector<DimensionHandle> region(expected.dims(), c->UnknownDim());
+    return OutputShape(c, &region);
+  }
+  const tensorflow::Tensor* start = c->input_tensor(1);
+  const tensorflow::Tensor* stop = c->input_tensor(2);
+  std::vector<DimensionHandle> region(k, c->UnknownDim());
+  if (start != nullptr && stop != nullptr && !expected.unknown_rank() && k <= expected.dims()) {
+    const auto lo = start->flat<int64_t>();
+    const auto hi = stop->flat<int64_t>();
+    const int64_t rows = k == 0 ? 0 : lo.size() / k;
+    for (int64_t i = 0; i < k; ++i) {
+      const int64_t n = expected.dim_size(i);
+      int64_t size = -2;  // Not yet known; -1: the rows disagree or depend on n.
+      for (int64_t r = 0; r < rows && size != -1; ++r) {
+        int64_t a = lo(r * k + i), b = hi(r * k + i), got;
+        if (a < 0 || b < 0) return tensorflow::errors::InvalidArgument("region bounds must be >= 0");
+        if (n >= 0) {
+          b = b < n ? b : n;
+          got = a < b ? b - a : 0;
+        } else {
+          got = a >= b ? 0 : -1;  // Unknown dim: only an empty range is known.
+        }
+        size = size == -2 || size == got ? got : -1;
+      }
+      if (size >= 0) region[i] = c->MakeDim(size);
     }
   }
-  return OutputShape(c, &rows);
+  return OutputShape(c, &region);
 }
 
 }  // namespace
@@ -81,7 +95,7 @@ Status ReadShape(InferenceContext* c) {
 REGISTER_OP("TFNpy>DecodeNpy")
     .Input("contents: string")
     .Output("output: dtype")
-    .Attr("dtype: " TFNPY_DTYPES)
+    .Attr("dtype: " + DTypeAttrList())
     .Attr("shape: shape = { unknown_rank: true }")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = -1")
@@ -96,8 +110,9 @@ output: The array, C order and native byte order; for a vector input, the
 dtype: The element type the files must hold.
 shape: The shape each array must have; unknown dims (-1) match any size.
 max_header_size: Longest header accepted, in characters (numpy's default).
-max_output_bytes: Largest output accepted (ResourceExhausted above it);
-  -1 for no cap beyond the input's size.
+max_output_bytes: Largest array accepted from each element (per element, not
+  for the whole batch; ResourceExhausted above it); -1 for no cap beyond the
+  input's size.
 )doc");
 
 REGISTER_OP("TFNpy>ReadNpy")
@@ -105,7 +120,7 @@ REGISTER_OP("TFNpy>ReadNpy")
     .Input("start: int64")
     .Input("stop: int64")
     .Output("output: dtype")
-    .Attr("dtype: " TFNPY_DTYPES)
+    .Attr("dtype: " + DTypeAttrList())
     .Attr("shape: shape = { unknown_rank: true }")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = 17179869184")
@@ -114,14 +129,19 @@ REGISTER_OP("TFNpy>ReadNpy")
 Reads .npy files through TensorFlow's file systems into a tensor.
 
 filename: A scalar path, or a vector of paths to files of equal dtype and shape.
-start: First row (axis 0) to read; 0 for the first.
-stop: One past the last row to read, clamped to the row count; INT64_MAX for all.
-output: Rows [start, stop) of the array (of each array, stacked, for a vector).
+start: Where the region starts: a scalar (axis 0), a vector of k bounds (the
+  first k axes; empty for the whole array), or for a vector of n filenames an
+  [n, k] matrix (one region per file, all of the same size).
+stop: Where it ends, the same shape as start: one past the last index on each
+  axis, clamped to the axis length (Python slice semantics; INT64_MAX for
+  "to the end"); start >= stop selects nothing.
+output: The region of the array (of each array, stacked, for a vector).
 dtype: The element type the files must hold.
 shape: The shape each whole array must have; unknown dims (-1) match any size.
 max_header_size: Longest header accepted, in characters (numpy's default).
-max_output_bytes: Largest output accepted, checked against the header before
-  anything is allocated (ResourceExhausted above it); -1 for no cap.
+max_output_bytes: Largest region accepted from each file (the cap is per file,
+  not for the whole batch), checked once the file is known to hold its data
+  and before anything is allocated (ResourceExhausted above it); -1 for no cap.
 )doc");
 
 }  // namespace tfnpy

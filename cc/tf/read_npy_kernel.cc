@@ -1,17 +1,13 @@
 // ReadNpy: .npy files -> tensor through TensorFlow's file systems (local,
-// ram://, gs://, s3://, ...), reading the data straight into the output.
-// Glue only: the format work is in cc/npy.
-#include <cstring>
-#include <memory>
-#include <mutex>
+// ram://, gs://, s3://, ...), reading each file's selected region straight
+// into the output. Glue only: the reading is NpyReader's (cc/npy), the batch
+// path batch.h's.
+#include <atomic>
 #include <string>
-#include <vector>
 
 #include "absl/container/inlined_vector.h"
-#include "absl/types/span.h"
 #include "tensorflow/core/framework/op_kernel.h"
-#include "tensorflow/core/platform/env.h"
-#include "tensorflow/core/util/work_sharder.h"
+#include "tf/batch.h"
 #include "tf/npy_tf.h"
 
 namespace tfnpy {
@@ -19,59 +15,17 @@ namespace {
 
 namespace tf = ::tensorflow;
 
-// The first read of a whole-file request. A small file arrives in one read
-// and needs no size query; larger ones read their data directly afterwards.
-constexpr size_t kFirstRead = 16 * 1024;
+// Files of a batch still open between validation and reading, at most. A
+// small file is complete after its first read and closed at once; a larger
+// one past this count is closed and opened again to be read (its header must
+// not have changed), so a batch of any size fits in any sane open-file limit.
+constexpr int kMaxHeldOpen = 64;
 
-// One file of the request: its open handle, its header (rows selected), and
-// the bytes read so far.
-struct Job {
-  std::unique_ptr<tf::RandomAccessFile> file;
-  Header header;
-  std::unique_ptr<char[]> head;
-  uint64_t head_size = 0;
+struct Element {
+  FileSource source;
+  NpyReader reader;
+  Selection sel;
 };
-
-std::string Context(const std::string& filename) {
-  return "ReadNpy: '" + filename + "': ";
-}
-
-// A file system error with the file named (some file systems give no
-// message at all: then say what kind of error it is).
-tf::Status FileError(const tf::Status& s, const std::string& filename) {
-  std::string message(s.message());
-  if (message.empty()) message = absl::StatusCodeToString(s.code());
-  return tf::Status(s.code(), Context(filename) + message);
-}
-
-// Reads up to n bytes at offset into dst; *got says how many arrived (fewer
-// only at the end of the file).
-tf::Status ReadAt(const Job& job, uint64_t offset, size_t n, char* dst,
-                  uint64_t* got) {
-  absl::string_view result;
-  tf::Status s = job.file->Read(offset, result, absl::MakeSpan(dst, n));
-  if (!s.ok() && !tf::errors::IsOutOfRange(s)) return s;
-  if (result.data() != dst && !result.empty()) {
-    std::memmove(dst, result.data(), result.size());
-  }
-  *got = result.size();
-  return tf::OkStatus();
-}
-
-// Runs fn(i) for i in [0, n) on the intra-op pool; a single file runs
-// inline (the common per-element case in a tf.data map).
-template <typename Fn>
-void ForEach(const tf::DeviceBase::CpuWorkerThreads* workers, int64_t n,
-             int64_t cost_per_unit, Fn fn) {
-  if (n == 1) {
-    fn(0);
-    return;
-  }
-  tf::Shard(workers->num_threads, workers->workers, n, cost_per_unit,
-            [&fn](int64_t begin, int64_t end) {
-              for (int64_t i = begin; i < end; ++i) fn(i);
-            });
-}
 
 class ReadNpyOp : public tf::OpKernel {
  public:
@@ -85,162 +39,129 @@ class ReadNpyOp : public tf::OpKernel {
                 tf::errors::InvalidArgument(
                     "ReadNpy: filename must be a scalar or a vector, got shape ",
                     names.shape().DebugString()));
-    OP_REQUIRES(ctx,
-                tf::TensorShapeUtils::IsScalar(ctx->input(1).shape()) &&
-                    tf::TensorShapeUtils::IsScalar(ctx->input(2).shape()),
-                tf::errors::InvalidArgument(
-                    "ReadNpy: start and stop must be scalars"));
-    const int64_t start = ctx->input(1).scalar<int64_t>()();
-    const int64_t stop = ctx->input(2).scalar<int64_t>()();
-    OP_REQUIRES(ctx, start >= 0 && stop >= 0,
-                tf::errors::InvalidArgument(
-                    "ReadNpy: row range [", start, ", ", stop,
-                    ") has a negative bound; start and stop must be >= 0"));
     const auto files = names.flat<tf::tstring>();
     const int64_t n = files.size();
-    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+    const tf::Tensor& start = ctx->input(1);
+    const tf::Tensor& stop = ctx->input(2);
+    OP_REQUIRES_OK(ctx, CheckBounds(start, stop, names.dims() == 1, n));
+    tf::Env* env = ctx->env();
+    std::atomic<int> held_open{0};
 
-    // 1. Open every file and validate its header against its size, in
-    //    parallel. Nothing is allocated for the data yet.
-    absl::InlinedVector<Job, 1> jobs(n);
-    absl::InlinedVector<tf::Status, 1> statuses(n);
-    ForEach(workers, n, /*cost_per_unit=*/100000, [&](int64_t i) {
-      statuses[i] = Open(files(i), start, stop, &jobs[i]);
-    });
-    for (int64_t i = 0; i < n; ++i) OP_REQUIRES_OK(ctx, statuses[i]);
-    for (int64_t i = 1; i < n; ++i) OP_REQUIRES_OK(ctx, SameShape(files, jobs, i));
+    absl::InlinedVector<Element, 1> elements(n);
+    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
+      Element& e = elements[i];
+      TF_RETURN_IF_ERROR(e.source.Open(env, files(i)));
+      TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Open(&e.source, limits_)));
+      TF_RETURN_IF_ERROR(CheckHeader(e.reader.header(), dtype_, expected_, e.source.Context()));
+      TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Select(RegionOf(start, stop, i), &e.sel)));
+      if (e.reader.complete() || held_open.fetch_add(1) >= kMaxHeldOpen) {
+        e.reader.Detach();
+        e.source.Close();
+      }
+      return tf::OkStatus();
+    }));
 
-    // 2. Allocate.
-    tf::TensorShape shape;
-    if (names.dims() == 1) shape.AddDim(n);
-    if (n > 0) {
-      const Header& h = jobs[0].header;
-      for (int i = 0; i < h.ndims; ++i) shape.AddDim(h.dims[i]);
-    } else {
-      OP_REQUIRES_OK(ctx, EmptyBatchShape(start, stop, &shape));
-    }
+    BatchSpec spec;
+    spec.batched = names.dims() == 1;
+    spec.n = n;
+    spec.op = "ReadNpy: ";
+    spec.element = [&](int64_t i) -> const Header& { return elements[i].sel.array; };
+    spec.describe = [&](int64_t i) {
+      return "'" + std::string(files(i)) + "' (element " + std::to_string(i) + ")";
+    };
+    spec.empty_shape = [&](tf::TensorShape* shape) { return EmptyBatchShape(start, stop, shape); };
     tf::Tensor* output = nullptr;
-    OP_REQUIRES_OK(ctx, ctx->allocate_output(0, shape, &output));
-    if (n == 0 || output->NumElements() == 0) return;
+    uint64_t stride = 0;
+    OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &stride));
+    if (output->NumElements() == 0) return;
 
-    // 3. Read each file's selected bytes into its slot, in parallel.
     char* base = static_cast<char*>(output->data());
-    const uint64_t stride = jobs[0].header.data_bytes;
-    ForEach(workers, n, /*cost_per_unit=*/static_cast<int64_t>(stride) + 100000,
-            [&](int64_t i) {
-              statuses[i] = Fill(files(i), jobs[i], base + i * stride);
-            });
-    for (int64_t i = 0; i < n; ++i) OP_REQUIRES_OK(ctx, statuses[i]);
+    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(stride) + 100000,
+                                       [&](int64_t i) -> tf::Status {
+      Element& e = elements[i];
+      if (!e.reader.complete() && !e.source.is_open()) {
+        TF_RETURN_IF_ERROR(e.source.Open(env, files(i)));
+        TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Reattach(&e.source)));
+      }
+      tf::Status s = e.source.Convert(e.reader.ReadInto(e.sel, base + i * stride, stride));
+      e.source.Close();
+      return s;
+    }));
   }
 
  private:
-  tf::Status Open(const std::string& filename, int64_t start, int64_t stop,
-                  Job* job) const {
-    const std::string context = Context(filename);
-    tf::Env* env = tf::Env::Default();
-    tf::Status s = env->NewRandomAccessFile(filename, &job->file);
-    if (!s.ok()) return FileError(s, filename);
-    const bool whole = start == 0 && stop == INT64_MAX;
-    // A row range reads the preamble, the header and its rows, nothing more.
-    size_t want = whole ? kFirstRead : kMaxPreambleSize;
-    job->head.reset(new char[want]);
-    uint64_t got = 0;
-    s = ReadAt(*job, 0, want, job->head.get(), &got);
-    if (!s.ok()) return FileError(s, filename);
-    Preamble pre;
-    TF_RETURN_IF_ERROR(
-        ToTfStatus(ParsePreamble(job->head.get(), got, limits_, &pre), context));
-    uint64_t file_size = got;
-    if (got == want) {
-      s = env->GetFileSize(filename, &file_size);
-      if (!s.ok()) return FileError(s, filename);
+  // start and stop: scalars (rows of axis 0), vectors of k bounds (the first
+  // k axes), or [n, k] matrices (one region per file of a batch).
+  static tf::Status CheckBounds(const tf::Tensor& start, const tf::Tensor& stop, bool batched,
+                                int64_t n) {
+    if (start.shape() != stop.shape()) {
+      return tf::errors::InvalidArgument("ReadNpy: start and stop must have the same shape, got ",
+                                         start.shape().DebugString(), " and ",
+                                         stop.shape().DebugString());
     }
-    if (pre.data_offset > got && pre.data_offset <= file_size) {
-      // The header is longer than the first read (bounded by max_header_size).
-      std::unique_ptr<char[]> longer(new char[pre.data_offset]);
-      std::memcpy(longer.get(), job->head.get(), got);
-      uint64_t more = 0;
-      s = ReadAt(*job, got, pre.data_offset - got, longer.get() + got, &more);
-      if (!s.ok()) return FileError(s, filename);
-      job->head = std::move(longer);
-      got += more;
+    if (start.dims() > 2 || (start.dims() == 2 && !batched)) {
+      return tf::errors::InvalidArgument(
+          "ReadNpy: start and stop must be scalars, vectors of bounds for the first axes, or (for a "
+          "vector of filenames) matrices of one row per file; got shape ",
+          start.shape().DebugString(), batched ? "" : " for a scalar filename");
     }
-    job->head_size = got;
-    // The size cap applies to what is read: the selected rows, checked below.
-    Limits parse_limits = limits_;
-    parse_limits.max_output_bytes = UINT64_MAX;
-    Header header;
-    TF_RETURN_IF_ERROR(ToTfStatus(
-        ParseHeader(job->head.get(), got, parse_limits, &header), context));
-    if (whole) {
-      TF_RETURN_IF_ERROR(ToTfStatus(CheckOutputSize(header, limits_), context));
+    if (start.dims() == 2 && start.dim_size(0) != n) {
+      return tf::errors::InvalidArgument("ReadNpy: start and stop have ", start.dim_size(0),
+                                         " rows (regions), but there are ", n, " files");
     }
-    TF_RETURN_IF_ERROR(ToTfStatus(CheckDataSize(header, file_size), context));
-    tf::TensorShape unused;
-    TF_RETURN_IF_ERROR(CheckHeader(header, dtype_, expected_, context, &unused));
-    if (whole) {
-      job->header = header;
-      return tf::OkStatus();
+    const int64_t k = start.dims() == 0 ? 1 : start.dim_size(start.dims() - 1);
+    if (k > kMaxDims) {
+      return tf::errors::InvalidArgument("ReadNpy: a region over ", k, " axes; at most ", kMaxDims,
+                                         " are possible");
     }
-    TF_RETURN_IF_ERROR(
-        ToTfStatus(SliceRows(header, start, stop, &job->header), context));
-    return ToTfStatus(CheckOutputSize(job->header, limits_), context);
+    const auto lo = start.flat<int64_t>();
+    const auto hi = stop.flat<int64_t>();
+    for (int64_t j = 0; j < lo.size(); ++j) {
+      if (lo(j) < 0 || hi(j) < 0) {
+        return tf::errors::InvalidArgument(
+            "ReadNpy: region [", lo(j), ", ", hi(j), ") on axis ", j % k,
+            " has a negative bound; start and stop must be >= 0");
+      }
+    }
+    return tf::OkStatus();
   }
 
-  tf::Status Fill(const std::string& filename, const Job& job, char* dst) const {
-    const std::string context = Context(filename);
-    const Header& h = job.header;
-    const uint64_t offset = h.data_offset, size = h.data_bytes;
-    if (offset + size <= job.head_size) {
-      return ToTfStatus(DecodeData(h, job.head.get() + offset, size, dst, size),
-                        context);
+  static Region RegionOf(const tf::Tensor& start, const tf::Tensor& stop, int64_t i) {
+    Region r;
+    const auto lo = start.flat<int64_t>();
+    const auto hi = stop.flat<int64_t>();
+    r.rank = start.dims() == 0 ? 1 : static_cast<int>(start.dim_size(start.dims() - 1));
+    const int64_t first = start.dims() == 2 ? i * r.rank : 0;
+    for (int k = 0; k < r.rank; ++k) {
+      r.start[k] = lo(first + k);
+      r.stop[k] = hi(first + k);
     }
-    std::unique_ptr<char[]> scratch;
-    char* target = dst;
-    if (!CanDecodeInPlace(h)) {
-      scratch.reset(new char[size]);
-      target = scratch.get();
-    }
-    uint64_t got = 0;
-    tf::Status s = ReadAt(job, offset, size, target, &got);
-    if (!s.ok()) return FileError(s, filename);
-    if (got != size) {
-      return tf::errors::DataLoss(context, "file shrank while reading: expected ",
-                                  size, " bytes at offset ", offset, ", got ", got);
-    }
-    return ToTfStatus(DecodeData(h, target, size, dst, size), context);
+    return r;
   }
 
-  // Files of a batch must agree; the message names both files.
-  tf::Status SameShape(const tf::TTypes<tf::tstring>::ConstFlat& files,
-                       absl::Span<const Job> jobs, int64_t i) const {
-    const Header& a = jobs[0].header;
-    const Header& b = jobs[i].header;
-    bool same = a.ndims == b.ndims;
-    for (int k = 0; same && k < a.ndims; ++k) same = a.dims[k] == b.dims[k];
-    if (same) return tf::OkStatus();
-    return tf::errors::InvalidArgument(
-        Context(files(i)), "file (element ", i, ") gives shape ",
-        ShapeString(b.dims, b.ndims), " but '", files(0),
-        "' (element 0) gives ", ShapeString(a.dims, a.ndims),
-        "; all files in a batch must share dtype and shape");
-  }
-
-  tf::Status EmptyBatchShape(int64_t start, int64_t stop,
+  // An empty batch has no file to take the shape from: the attr's, cut by
+  // the region.
+  tf::Status EmptyBatchShape(const tf::Tensor& start, const tf::Tensor& stop,
                              tf::TensorShape* shape) const {
     if (expected_.unknown_rank()) {
       return tf::errors::InvalidArgument(
-          "ReadNpy: cannot infer the array shape of an empty batch; pass "
-          "shape=");
+          "ReadNpy: cannot infer the array shape of an empty batch; pass shape=");
     }
+    const Region r = start.dims() == 2 ? Region() : RegionOf(start, stop, 0);
+    if (r.rank > expected_.dims()) {
+      return tf::errors::InvalidArgument("ReadNpy: a region over ", r.rank,
+                                         " axes does not fit shape ", PartialShapeString(expected_));
+    }
+    tf::TensorShape out;
     for (int i = 0; i < expected_.dims(); ++i) {
       int64_t d = expected_.dim_size(i) < 0 ? 0 : expected_.dim_size(i);
-      if (i == 0 && !(start == 0 && stop == INT64_MAX)) {
-        const int64_t hi = stop < d ? stop : d;
-        d = start < hi ? hi - start : 0;
+      if (i < r.rank) {
+        const int64_t hi = r.stop[i] < d ? r.stop[i] : d;
+        d = r.start[i] < hi ? hi - r.start[i] : 0;
       }
-      TF_RETURN_IF_ERROR(shape->AddDimWithStatus(d));
+      TF_RETURN_IF_ERROR(out.AddDimWithStatus(d));
     }
+    *shape = out;
     return tf::OkStatus();
   }
 
@@ -249,8 +170,7 @@ class ReadNpyOp : public tf::OpKernel {
   Limits limits_;
 };
 
-REGISTER_KERNEL_BUILDER(Name("TFNpy>ReadNpy").Device(tf::DEVICE_CPU),
-                        ReadNpyOp);
+REGISTER_KERNEL_BUILDER(Name("TFNpy>ReadNpy").Device(tf::DEVICE_CPU), ReadNpyOp);
 
 }  // namespace
 }  // namespace tfnpy

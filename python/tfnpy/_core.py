@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import operator
 import os
 from typing import Tuple, Union
 
@@ -13,6 +14,40 @@ from tfnpy import _tfnpy_core
 
 BytesLike = Union[bytes, bytearray, memoryview]
 PathLike = Union[str, "os.PathLike[str]"]
+
+_INT64_MAX = 2**63 - 1
+
+
+def check_max_header_size(value) -> int:
+    """max_header_size as an int in [0, 2**63 - 1], or a short error saying why not."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError:
+        raise TypeError(f"max_header_size must be an int, got {type(value).__name__}") from None
+    if not 0 <= number <= _INT64_MAX:
+        raise ValueError(f"max_header_size must be in [0, 2**63 - 1], got {number}")
+    return number
+
+
+def _as_source(source):
+    """('path', str) for a path, ('bytes', memoryview) for a bytes-like object.
+
+    The same rule for inspect and loads: str and os.PathLike are paths; any
+    object with the buffer protocol (bytes, bytearray, memoryview, a numpy
+    uint8 array...) is the file's bytes; anything else is refused with a
+    short message (never the object's repr).
+    """
+    if isinstance(source, (str, os.PathLike)):
+        return "path", os.fspath(source)
+    try:
+        return "bytes", memoryview(source)
+    except TypeError:
+        raise TypeError(
+            "expected a path (str or os.PathLike) or the file's bytes (a bytes-like object), "
+            f"got {type(source).__name__}"
+        ) from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,16 +85,16 @@ def _info(d: dict) -> NpyInfo:
     )
 
 
-def _read_head(path: str, max_header_size: int) -> bytes:
-    """The preamble and header of a file: local, or any tf.io.gfile scheme."""
+def _read(path: str, read):
+    """read(file object) on a file: local, or any tf.io.gfile scheme."""
     if "://" not in path:
         with open(path, "rb") as f:
-            return _read_header_bytes(f, max_header_size)
+            return read(f)
     import tensorflow as tf  # Only for other file systems (gs://, s3://, ram://).
 
     try:
         with tf.io.gfile.GFile(path, "rb") as f:
-            return _read_header_bytes(f, max_header_size)
+            return read(f)
     except tf.errors.NotFoundError as e:
         raise FileNotFoundError(errno.ENOENT, e.message or "No such file", path) from e
     except tf.errors.OpError as e:
@@ -81,7 +116,7 @@ def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000)
 
     Args:
       source: A path (local, or any scheme ``tf.io.gfile`` knows, such as
-        ``gs://``), or the file's bytes.
+        ``gs://``), or the file's bytes (any bytes-like object).
       max_header_size: Longest header accepted, in characters.
 
     Returns:
@@ -90,6 +125,7 @@ def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000)
     Raises:
       ValueError: the header is malformed or unsupported; the message is the
         one ``decode_npy`` would give.
+      TypeError: ``source`` is neither a path nor bytes-like.
       OSError: the file cannot be read.
 
     >>> import io, numpy as np, tfnpy
@@ -98,21 +134,23 @@ def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000)
     >>> info.dtype, info.shape, info.fortran_order
     (dtype('>f4'), (2, 3), False)
     """
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return _info(_tfnpy_core.parse_header(source, max_header_size))
-    head = _read_head(os.fspath(source), max_header_size)
-    return _info(_tfnpy_core.parse_header(head, max_header_size))
+    max_header_size = check_max_header_size(max_header_size)
+    kind, value = _as_source(source)
+    if kind == "path":
+        value = _read(value, lambda f: _read_header_bytes(f, max_header_size))
+    return _info(_tfnpy_core.parse_header(value, max_header_size))
 
 
-def loads(data: BytesLike, *, max_header_size: int = 10000) -> np.ndarray:
-    """Decodes the bytes of a ``.npy`` file into a numpy array.
+def loads(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000) -> np.ndarray:
+    """Decodes a ``.npy`` file, or its bytes, into a numpy array.
 
     Equal to ``np.load(io.BytesIO(data))`` for every file ``decode_npy``
     accepts, but returned in C order and native byte order, with the GIL
     released while the data is copied. Never unpickles.
 
     Args:
-      data: The complete file contents (bytes, bytearray or memoryview).
+      source: The complete file contents (any bytes-like object), or a path
+        (local, or any scheme ``tf.io.gfile`` knows), as for ``inspect``.
       max_header_size: Longest header accepted, in characters.
 
     Returns:
@@ -120,10 +158,16 @@ def loads(data: BytesLike, *, max_header_size: int = 10000) -> np.ndarray:
 
     Raises:
       ValueError: malformed, truncated or unsupported input.
+      TypeError: ``source`` is neither a path nor bytes-like.
+      OSError: the file cannot be read.
 
     >>> import io, numpy as np, tfnpy
     >>> buf = io.BytesIO(); np.save(buf, np.arange(3, dtype=">i2"))
     >>> tfnpy.loads(buf.getvalue())
     array([0, 1, 2], dtype=int16)
     """
-    return _tfnpy_core.loads(data, max_header_size)
+    max_header_size = check_max_header_size(max_header_size)
+    kind, value = _as_source(source)
+    if kind == "path":
+        value = _read(value, lambda f: f.read())
+    return _tfnpy_core.loads(value, max_header_size)

@@ -8,16 +8,14 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import tensorflow as tf
 
-from tfnpy import _build_info
+from tfnpy import _build_info, _tfnpy_core
+from tfnpy._core import check_max_header_size
 
 ShapeLike = Union[None, tf.TensorShape, Sequence[Optional[int]]]
 DTypeLike = Union[tf.dtypes.DType, np.dtype, type, str]
 
-_SUPPORTED = (
-    tf.bool, tf.int8, tf.int16, tf.int32, tf.int64,
-    tf.uint8, tf.uint16, tf.uint32, tf.uint64,
-    tf.float16, tf.float32, tf.float64, tf.complex64, tf.complex128,
-)
+# The dtypes the core reads, from its dtype table (cc/npy/dtype.h).
+_SUPPORTED = tuple(tf.dtypes.as_dtype(name) for name in _tfnpy_core.DTYPES)
 
 
 def _check_tensorflow_version() -> None:
@@ -51,12 +49,25 @@ tf.no_gradient("TFNpy>ReadNpy")
 
 def as_dtype(dtype: DTypeLike) -> tf.dtypes.DType:
     """Converts a tf.DType, numpy dtype or name to a tf.DType we can decode."""
+    names = ", ".join(d.name for d in _SUPPORTED)
+    if not isinstance(dtype, tf.dtypes.DType):
+        try:
+            np_dtype = np.dtype(dtype)
+        except TypeError:
+            np_dtype = None
+        if np_dtype is not None and np_dtype.kind in "OSUVMmT":
+            # numpy types with no tensor equivalent (tf.as_dtype would turn
+            # object, bytes and str into tf.string).
+            raise TypeError(
+                f"dtype {dtype!r} is numpy's {np_dtype.name}, which cannot be read from .npy "
+                "(object arrays hold pickles, which tfnpy never loads; strings, raw bytes and "
+                f"datetimes have no tensor type here); supported: {names}"
+            )
     try:
         tf_dtype = tf.dtypes.as_dtype(np.dtype(dtype) if isinstance(dtype, str) else dtype)
     except TypeError as e:
         raise TypeError(f"dtype {dtype!r} is not a dtype") from e
     if tf_dtype not in _SUPPORTED:
-        names = ", ".join(d.name for d in _SUPPORTED)
         raise TypeError(f"dtype {tf_dtype.name} cannot be read from .npy; supported: {names}")
     return tf_dtype
 
@@ -130,7 +141,7 @@ def decode_npy(
         contents=contents,
         dtype=as_dtype(dtype),
         shape=as_shape(shape),
-        max_header_size=max_header_size,
+        max_header_size=check_max_header_size(max_header_size),
         max_output_bytes=_max_output(max_output_bytes),
         name=name,
     )
@@ -142,12 +153,45 @@ _INT64_MAX = 2**63 - 1
 DEFAULT_MAX_READ_BYTES = 16 * 2**30
 
 
-def _row_bound(value, default: int, what: str):
+def _bound(value, what: str):
+    """One of start/stop as an int64 tensor or numpy array, checked like numpy's slices."""
     if value is None:
-        return tf.constant(default, tf.int64)
-    if isinstance(value, int) and value < 0:
+        return None
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        if not (value.dtype.is_integer or value.dtype == tf.bool):
+            raise TypeError(f"{what} must hold integers (slice indices), got a {value.dtype.name} tensor")
+        if value.shape.rank is not None and value.shape.rank > 2:
+            raise ValueError(f"{what} must be an int, a sequence of ints or an [N, k] matrix, got rank {value.shape.rank}")
+        return tf.cast(value, tf.int64)
+    array = np.asarray(value)
+    if array.dtype == object or array.dtype.kind not in "biu":
+        raise TypeError(
+            f"{what} must be an int or a sequence of ints (slice indices must be integers, as in numpy), "
+            f"got {type(value).__name__} {str(value)[:40]}"
+        )
+    if array.ndim > 2:
+        raise ValueError(f"{what} must be an int, a sequence of ints or an [N, k] matrix, got shape {array.shape}")
+    if array.size and array.min() < 0:
         raise ValueError(f"{what} must be >= 0 (negative indices are not supported), got {value}")
-    return tf.cast(value, tf.int64)
+    if array.dtype.kind == "u" and array.size and array.max() > _INT64_MAX:
+        raise ValueError(f"{what} must be below 2**63, got {value}")
+    return array.astype(np.int64)
+
+
+def _region(start, stop):
+    """start and stop as int64 tensors of one shape: [] (scalar: axis 0), [k] or [N, k];
+    an empty vector pair for the whole array."""
+    start, stop = _bound(start, "start"), _bound(stop, "stop")
+    if start is None and stop is None:
+        empty = np.zeros([0], np.int64)
+        return empty, empty
+    if start is None:
+        start = np.zeros_like(stop) if isinstance(stop, np.ndarray) else tf.zeros_like(stop)
+    if stop is None:
+        stop = np.full_like(start, _INT64_MAX) if isinstance(start, np.ndarray) else tf.fill(tf.shape(start), tf.constant(_INT64_MAX, tf.int64))
+    if isinstance(start, np.ndarray) and isinstance(stop, np.ndarray) and start.shape != stop.shape:
+        raise ValueError(f"start and stop must have the same shape, got {start.shape} and {stop.shape}")
+    return start, stop
 
 
 def read_npy(
@@ -176,17 +220,22 @@ def read_npy(
         name).
       shape: Optional expected shape of each whole array, ``None`` for
         unknown dimensions; sets the static shape.
-      start: Optional first row (axis 0) to read, an int or int64 scalar
-        tensor, ``>= 0``.
-      stop: Optional end of the row range, ``>= 0``, clamped to the row count
-        like a Python slice. Only the selected rows are read from the file.
-        Fortran-order files with more than one non-trivial dimension cannot be
-        read by rows (their rows are not contiguous) and are refused. With a
-        vector of paths, every file gives rows ``[start, stop)``.
+      start: Optional start of a region to read: an int (rows of axis 0), a
+        sequence of k ints (a box over the first k axes, k <= rank), or for
+        a vector of N paths an ``[N, k]`` array or tensor (one box per file,
+        e.g. random crops; the boxes must all have the same size). Integers
+        ``>= 0``; Python lists, numpy arrays and integer tensors are accepted.
+      stop: Optional end of the region, the same shape as ``start``, each
+        bound clamped to its axis like a Python slice (``start >= stop``
+        selects nothing). A missing ``start`` is 0 and a missing ``stop`` the
+        end of each axis. Only about the region's bytes are read (contiguous
+        runs, small gaps read through), in C and Fortran order alike. With a
+        vector of paths and 1-D bounds, every file gives the same region.
       name: Optional op name.
       max_header_size: Longest header accepted, in characters.
-      max_output_bytes: Cap on each array's selected size, checked against
-        the header before allocating (``ResourceExhaustedError`` above it);
+      max_output_bytes: Cap on each file's selected size (per file, not for
+        the whole batch), checked once the file is known to hold its data and
+        before anything is allocated (``ResourceExhaustedError`` above it);
         ``None`` for no cap. Default 16 GiB.
 
     Returns:
@@ -195,7 +244,9 @@ def read_npy(
     Raises:
       tf.errors.NotFoundError: a file does not exist.
       tf.errors.InvalidArgumentError: malformed or truncated file, unexpected
-        dtype or shape, bad row range. Every message names the file.
+        dtype or shape, bad region. Every message names the file.
+      tf.errors.DataLossError: a file shrank or changed while it was read.
+      TypeError: ``start``/``stop`` are not integers.
 
     >>> import numpy as np, tempfile, os, tfnpy
     >>> path = os.path.join(tempfile.mkdtemp(), "a.npy")
@@ -203,14 +254,18 @@ def read_npy(
     >>> tfnpy.read_npy(path, tf.int64, start=1, stop=3).numpy()
     array([[2, 3],
            [4, 5]])
+    >>> tfnpy.read_npy(path, tf.int64, start=[1, 1], stop=[3, 2]).numpy()
+    array([[3],
+           [5]])
     """
+    start, stop = _region(start, stop)
     return _raw_read_npy(
         filename=filename,
-        start=_row_bound(start, 0, "start"),
-        stop=_row_bound(stop, _INT64_MAX, "stop"),
+        start=start,
+        stop=stop,
         dtype=as_dtype(dtype),
         shape=as_shape(shape),
-        max_header_size=max_header_size,
+        max_header_size=check_max_header_size(max_header_size),
         max_output_bytes=_max_output(max_output_bytes),
         name=name,
     )

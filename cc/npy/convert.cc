@@ -1,8 +1,10 @@
 // Data conversion for the .npy format: copy, byte swap, bool normalisation and
-// Fortran-to-C transposition into a caller's buffer. See npy_format.h.
+// Fortran-to-C transposition into a caller's buffer. See convert.h.
+#include "npy/convert.h"
+
 #include <cstring>
 
-#include "npy/npy_format.h"
+#include "npy/text.h"
 
 namespace tfnpy {
 namespace {
@@ -54,10 +56,8 @@ TFNPY_CLONES void Swap8(const unsigned char* src, unsigned char* dst,
 
 // Byte-swaps every element; a complex number swaps each half on its own.
 void SwapCopy(const Header& h, const unsigned char* src, unsigned char* dst) {
-  const bool complex =
-      h.dtype == DType::kComplex64 || h.dtype == DType::kComplex128;
-  const size_t unit = complex ? ItemSize(h.dtype) / 2 : ItemSize(h.dtype);
-  const uint64_t count = h.num_elements * (complex ? 2 : 1);
+  const size_t unit = Info(h.dtype).swap_unit;
+  const uint64_t count = h.num_elements * (ItemSize(h.dtype) / unit);
   switch (unit) {
     case 2: Swap2(src, dst, count); break;
     case 4: Swap4(src, dst, count); break;

@@ -1,0 +1,52 @@
+// Shared by the fuzz targets: a region taken from the input's last bytes and
+// the naive reference a region read must equal.
+#ifndef TFNPY_CC_FUZZ_FUZZ_UTIL_H_
+#define TFNPY_CC_FUZZ_FUZZ_UTIL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "npy/npy_format.h"
+
+namespace tfnpy_fuzz {
+
+// Up to 3 bounded axes, bounds 0..15 (INT64_MAX for 15), from bytes at the end.
+inline tfnpy::Region RegionFrom(const uint8_t* data, size_t size, int ndims) {
+  tfnpy::Region r;
+  if (size < 4) return r;
+  r.rank = data[size - 1] % 4;
+  if (r.rank > ndims) r.rank = ndims;
+  for (int k = 0; k < r.rank; ++k) {
+    const uint8_t b = data[size - 2 - k];
+    r.start[k] = b & 7;
+    r.stop[k] = (b >> 4) == 15 ? INT64_MAX : (b >> 4);
+  }
+  return r;
+}
+
+// Box sel.lo..sel.hi of the C-order decode `all` of the whole array.
+inline std::vector<uint8_t> PickBox(const tfnpy::Header& h, const tfnpy::Selection& sel,
+                                    const std::vector<uint8_t>& all) {
+  std::vector<uint8_t> out;
+  if (sel.array.num_elements == 0) return out;
+  const size_t item = tfnpy::ItemSize(h.dtype);
+  int64_t idx[tfnpy::kMaxDims];
+  for (int k = 0; k < h.ndims; ++k) idx[k] = sel.lo[k];
+  while (true) {
+    uint64_t c = 0;
+    for (int k = 0; k < h.ndims; ++k) c = c * static_cast<uint64_t>(h.dims[k]) + static_cast<uint64_t>(idx[k]);
+    out.insert(out.end(), all.begin() + static_cast<std::ptrdiff_t>(c * item),
+               all.begin() + static_cast<std::ptrdiff_t>((c + 1) * item));
+    int k = h.ndims - 1;
+    for (; k >= 0; --k) {
+      if (++idx[k] < sel.hi[k]) break;
+      idx[k] = sel.lo[k];
+    }
+    if (k < 0) return out;
+  }
+}
+
+}  // namespace tfnpy_fuzz
+
+#endif  // TFNPY_CC_FUZZ_FUZZ_UTIL_H_

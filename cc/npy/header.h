@@ -1,0 +1,91 @@
+// The .npy preamble and header: parsing and validation.
+//
+// Typical use, for a complete file held in memory:
+//
+//   tfnpy::Header h;
+//   tfnpy::Status s = tfnpy::ParseNpy(bytes, size, tfnpy::Limits(), &h);
+//   if (!s.ok()) return s;
+//   ... allocate h.data_bytes bytes at dst ...
+//   s = tfnpy::DecodeData(h, bytes + h.data_offset, size - h.data_offset,
+//                         dst, h.data_bytes);
+//
+// Files and other byte sources are read with NpyReader (reader.h), which
+// calls these in order: ParsePreamble on the first bytes, ParseHeader once
+// data_offset bytes are in, then the data-size and output-size checks.
+#ifndef TFNPY_CC_NPY_HEADER_H_
+#define TFNPY_CC_NPY_HEADER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "npy/dtype.h"
+#include "npy/literal.h"  // kMaxDims
+#include "npy/status.h"
+
+namespace tfnpy {
+
+// Bytes before the header text: 10 for version 1.0, 12 for 2.0 and 3.0.
+constexpr size_t kMaxPreambleSize = 12;
+
+struct Limits {
+  // numpy refuses headers longer than this (np.load's max_header_size) unless
+  // told otherwise: a long header costs parse time before any data is read.
+  uint64_t max_header_size = 10000;
+  // Largest array (or selected region) a caller will allocate. Checked after
+  // the input is known to hold the array, so a truncated input is reported
+  // as such whatever size it declares.
+  uint64_t max_output_bytes = UINT64_MAX;
+};
+
+struct Preamble {
+  uint8_t major = 0;         // 1, 2 or 3.
+  uint8_t minor = 0;         // Always 0.
+  uint64_t header_len = 0;   // Bytes of header text after the preamble.
+  uint64_t data_offset = 0;  // Preamble + header: where the data starts.
+};
+
+struct Header {
+  Preamble preamble;
+  DType dtype = DType::kBool;
+  bool swap = false;           // Data byte order differs from this machine's.
+  bool fortran_order = false;  // Data is stored column-major.
+  int ndims = 0;
+  int64_t dims[kMaxDims] = {};  // The logical shape, as numpy reports it.
+  uint64_t num_elements = 0;   // Product of dims (1 for a scalar).
+  uint64_t data_bytes = 0;     // num_elements * ItemSize(dtype).
+  uint64_t data_offset = 0;    // Same as preamble.data_offset.
+  char descr[24] = {};         // descr as written (truncated), for messages.
+};
+
+// Reads magic, version and header length from the first bytes of a file.
+// `size` may be anything; fewer than the preamble needs gives kTruncated.
+Status ParsePreamble(const void* data, size_t size, const Limits& limits,
+                     Preamble* out);
+
+// Parses the preamble and header dict. `data` must hold at least the first
+// `data_offset` bytes of the file (the data itself is not needed). Checks
+// dims, element count and byte size for overflow; does not check that the
+// data is present, nor limits.max_output_bytes.
+Status ParseHeader(const void* data, size_t size, const Limits& limits,
+                   Header* out);
+
+// kTooLarge if the header's array is larger than limits.max_output_bytes.
+Status CheckOutputSize(const Header& header, const Limits& limits);
+
+// kDataTruncated unless `input_size` bytes (counted from the start of the
+// file) hold the whole array. Trailing bytes after the array are allowed and
+// ignored, as np.load does.
+Status CheckDataSize(const Header& header, uint64_t input_size);
+
+// ParseHeader + CheckDataSize + CheckOutputSize for a complete file held in
+// memory.
+Status ParseNpy(const void* data, size_t size, const Limits& limits,
+                Header* out);
+
+// "<f8 (float64)": the descr as written and the type it maps to.
+std::string DescribeDtype(const Header& header);
+
+}  // namespace tfnpy
+
+#endif  // TFNPY_CC_NPY_HEADER_H_

@@ -1,0 +1,265 @@
+#include "npy/reader.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "npy/convert.h"
+#include "npy/text.h"
+
+namespace tfnpy {
+
+Status MemorySource::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
+  *got = 0;
+  if (offset >= size_) return Status::Ok();
+  const size_t have = static_cast<size_t>(size_ - offset);
+  *got = n < have ? n : have;
+  std::memcpy(dst, data_ + offset, *got);
+  return Status::Ok();
+}
+
+const char* MemorySource::View(uint64_t offset, size_t n) {
+  if (offset > size_ || n > size_ - offset) return nullptr;
+  return data_ + offset;
+}
+
+namespace {
+
+uint64_t DataEnd(const Header& h) { return h.data_offset + h.data_bytes; }
+
+bool SameLayout(const Header& a, const Header& b) {
+  if (a.data_offset != b.data_offset || a.dtype != b.dtype ||
+      a.swap != b.swap || a.fortran_order != b.fortran_order ||
+      a.ndims != b.ndims) {
+    return false;
+  }
+  for (int i = 0; i < a.ndims; ++i) {
+    if (a.dims[i] != b.dims[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status NpyReader::Truncated(uint64_t known_size, bool size_known) const {
+  if (size_known) return CheckDataSize(header_, known_size);
+  return Status(Code::kDataTruncated,
+                "data truncated: shape " +
+                    ShapeString(header_.dims, header_.ndims) + " of " +
+                    DescribeDtype(header_) + " needs " +
+                    std::to_string(header_.data_bytes) +
+                    " bytes after the header, input has fewer");
+}
+
+Status NpyReader::Open(ByteSource* source, const Limits& limits) {
+  source_ = source;
+  limits_ = limits;
+  held_ = nullptr;
+  held_begin_ = held_end_ = 0;
+  owned_.reset();
+  // The output cap applies to what is selected (Select), after the input is
+  // known to hold the array: a content error is reported as such.
+  Limits parse = limits;
+  parse.max_output_bytes = UINT64_MAX;
+
+  uint64_t size = 0;
+  const char* all = source->Size(&size) && size <= SIZE_MAX
+                        ? source->View(0, static_cast<size_t>(size))
+                        : nullptr;
+  if (all != nullptr) {  // In memory: parse and decode in place.
+    TFNPY_RETURN_IF_ERROR(ParseHeader(all, static_cast<size_t>(size), parse, &header_));
+    TFNPY_RETURN_IF_ERROR(CheckDataSize(header_, size));
+    held_ = all + header_.data_offset;
+    held_begin_ = header_.data_offset;
+    held_end_ = DataEnd(header_);
+    return Status::Ok();
+  }
+
+  char first[kFirstRead];
+  size_t got = 0;
+  TFNPY_RETURN_IF_ERROR(source->Read(0, kFirstRead, first, &got));
+  // A short read is the end of the source: its size is known.
+  const bool at_end = got < kFirstRead;
+  Preamble pre;
+  TFNPY_RETURN_IF_ERROR(ParsePreamble(first, got, parse, &pre));
+  const char* text = first;
+  size_t text_size = got;
+  std::unique_ptr<char[]> longer;
+  if (pre.data_offset > got && !at_end) {
+    // The header is longer than the first read (bounded by max_header_size).
+    longer.reset(new char[pre.data_offset]);
+    std::memcpy(longer.get(), first, got);
+    size_t more = 0;
+    TFNPY_RETURN_IF_ERROR(source->Read(
+        got, static_cast<size_t>(pre.data_offset - got), longer.get() + got, &more));
+    text = longer.get();
+    text_size = got + more;
+  }
+  TFNPY_RETURN_IF_ERROR(ParseHeader(text, text_size, parse, &header_));
+  const uint64_t end = DataEnd(header_);
+  if (longer == nullptr && got > header_.data_offset) {
+    // Keep the data bytes that came with the first read.
+    const uint64_t keep_end = end < got ? end : got;
+    const size_t keep = static_cast<size_t>(keep_end - header_.data_offset);
+    owned_.reset(new char[keep]);
+    std::memcpy(owned_.get(), first + header_.data_offset, keep);
+    held_ = owned_.get();
+    held_begin_ = header_.data_offset;
+    held_end_ = keep_end;
+  }
+  if (end <= got && longer == nullptr) return Status::Ok();
+  if (at_end) return Truncated(got, true);
+  // Prove the source holds the array's last byte before anyone allocates.
+  char last;
+  size_t n = 0;
+  TFNPY_RETURN_IF_ERROR(source->Read(end - 1, 1, &last, &n));
+  if (n == 1) return Status::Ok();
+  const bool known = source->Size(&size);
+  return Truncated(size, known);
+}
+
+bool NpyReader::complete() const {
+  return header_.data_bytes == 0 ||
+         (held_begin_ <= header_.data_offset && held_end_ >= DataEnd(header_));
+}
+
+Status NpyReader::Select(const Region& region, Selection* out) const {
+  TFNPY_RETURN_IF_ERROR(tfnpy::Select(header_, region, out));
+  return CheckOutputSize(out->array, limits_);
+}
+
+Status NpyReader::Reattach(ByteSource* source) {
+  NpyReader fresh;
+  TFNPY_RETURN_IF_ERROR(fresh.Open(source, limits_));
+  if (!SameLayout(fresh.header_, header_)) {
+    return Status(Code::kDataLoss,
+                  "file changed while being read: its header now says shape " +
+                      ShapeString(fresh.header_.dims, fresh.header_.ndims) +
+                      " of " + DescribeDtype(fresh.header_) + ", was " +
+                      ShapeString(header_.dims, header_.ndims) + " of " +
+                      DescribeDtype(header_));
+  }
+  *this = std::move(fresh);
+  return Status::Ok();
+}
+
+const char* NpyReader::Held(uint64_t offset, uint64_t n) const {
+  if (held_ == nullptr || offset < held_begin_ || offset > held_end_ ||
+      n > held_end_ - offset) {
+    return nullptr;
+  }
+  return held_ + (offset - held_begin_);
+}
+
+Status NpyReader::Fetch(uint64_t offset, uint64_t n, char* dst) {
+  // Held bytes are a prefix of the data: copy what they cover, read the rest.
+  if (held_ != nullptr && offset >= held_begin_ && offset < held_end_) {
+    const uint64_t k = n < held_end_ - offset ? n : held_end_ - offset;
+    std::memcpy(dst, held_ + (offset - held_begin_), static_cast<size_t>(k));
+    offset += k;
+    dst += k;
+    n -= k;
+  }
+  if (n == 0) return Status::Ok();
+  if (source_ == nullptr) {
+    return Status(Code::kBadArgument, "the reader has no source to read from");
+  }
+  size_t got = 0;
+  TFNPY_RETURN_IF_ERROR(source_->Read(offset, static_cast<size_t>(n), dst, &got));
+  if (got != n) {
+    return Status(Code::kDataLoss,
+                  "file shrank while reading: expected " + std::to_string(n) +
+                      " bytes at offset " + std::to_string(offset) + ", got " +
+                      std::to_string(got));
+  }
+  return Status::Ok();
+}
+
+Status NpyReader::Gather(const Selection& sel, char* target) {
+  RunIterator runs(header_, sel);
+  // The current span: file bytes [begin, end) holding runs[first..] that go
+  // to target + out.
+  std::vector<uint64_t> offsets;  // Run offsets in a span with gaps.
+  std::unique_ptr<char[]> scratch;
+  uint64_t begin = 0, end = 0, out = 0;
+  bool gapless = true;
+  const uint64_t len = runs.run_bytes();
+  auto flush = [&]() -> Status {
+    if (end == begin) return Status::Ok();
+    if (gapless) {
+      TFNPY_RETURN_IF_ERROR(Fetch(begin, end - begin, target + out));
+      out += end - begin;
+    } else {
+      const char* src = Held(begin, end - begin);
+      if (src == nullptr) {
+        if (scratch == nullptr) scratch.reset(new char[kMaxSpan]);
+        TFNPY_RETURN_IF_ERROR(Fetch(begin, end - begin, scratch.get()));
+        src = scratch.get();
+      }
+      for (uint64_t o : offsets) {
+        std::memcpy(target + out, src + (o - begin), static_cast<size_t>(len));
+        out += len;
+      }
+    }
+    offsets.clear();
+    begin = end = 0;
+    gapless = true;
+    return Status::Ok();
+  };
+  uint64_t offset = 0, length = 0;
+  while (runs.Next(&offset, &length)) {
+    if (end != begin) {
+      const uint64_t gap = offset - end;
+      if (gap == 0 && gapless) {
+        end = offset + length;
+        continue;
+      }
+      if (gap <= kMaxGap && offset + length - begin <= kMaxSpan) {
+        if (gapless) {
+          // Turn the gapless span into a gapped one: list its runs.
+          for (uint64_t o = begin; o < end; o += len) offsets.push_back(o);
+          gapless = false;
+        }
+        offsets.push_back(offset);
+        end = offset + length;
+        continue;
+      }
+      TFNPY_RETURN_IF_ERROR(flush());
+    }
+    begin = offset;
+    end = offset + length;
+  }
+  return flush();
+}
+
+Status NpyReader::ReadInto(const Selection& sel, void* dst, size_t dst_size) {
+  const Header& a = sel.array;
+  if (dst_size != a.data_bytes) {
+    return Status(Code::kBadArgument,
+                  "output buffer is " + std::to_string(dst_size) +
+                      " bytes, the selection needs " +
+                      std::to_string(a.data_bytes));
+  }
+  if (a.data_bytes == 0) return Status::Ok();
+  char* out = static_cast<char*>(dst);
+  if (sel.whole) {
+    // Straight from held bytes when they are all there (no extra copy).
+    if (const char* src = Held(header_.data_offset, a.data_bytes)) {
+      return DecodeData(a, src, a.data_bytes, out, dst_size);
+    }
+  }
+  std::unique_ptr<char[]> scratch;
+  char* target = out;
+  if (!CanDecodeInPlace(a)) {
+    scratch.reset(new char[a.data_bytes]);
+    target = scratch.get();
+  }
+  if (sel.whole) {
+    TFNPY_RETURN_IF_ERROR(Fetch(header_.data_offset, a.data_bytes, target));
+  } else {
+    TFNPY_RETURN_IF_ERROR(Gather(sel, target));
+  }
+  return DecodeData(a, target, a.data_bytes, out, dst_size);
+}
+
+}  // namespace tfnpy

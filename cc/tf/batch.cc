@@ -1,0 +1,55 @@
+#include "tf/batch.h"
+
+#include "absl/container/inlined_vector.h"
+#include "tensorflow/core/platform/errors.h"
+#include "tensorflow/core/util/work_sharder.h"
+#include "tf/npy_tf.h"
+
+namespace tfnpy {
+
+namespace tf = ::tensorflow;
+
+tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_element,
+                          const std::function<tf::Status(int64_t)>& fn) {
+  if (n == 1) return fn(0);
+  absl::InlinedVector<tf::Status, 4> statuses(n);
+  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+  tf::Shard(workers->num_threads, workers->workers, n, cost_per_element,
+            [&](int64_t begin, int64_t end) {
+              for (int64_t i = begin; i < end; ++i) statuses[i] = fn(i);
+            });
+  for (const tf::Status& s : statuses) {
+    if (!s.ok()) return s;
+  }
+  return tf::OkStatus();
+}
+
+tf::Status AllocateBatch(tf::OpKernelContext* ctx, const BatchSpec& spec, tf::Tensor** output,
+                         uint64_t* stride) {
+  tf::TensorShape array;
+  if (spec.n > 0) {
+    const Header& first = spec.element(0);
+    TF_RETURN_IF_ERROR(ArrayShape(first, &array));
+    for (int64_t i = 1; i < spec.n; ++i) {
+      const Header& h = spec.element(i);
+      bool same = h.ndims == first.ndims;
+      for (int k = 0; same && k < h.ndims; ++k) same = h.dims[k] == first.dims[k];
+      if (!same) {
+        return tf::errors::InvalidArgument(
+            spec.op, spec.describe(i), " gives shape ", ShapeString(h.dims, h.ndims), " but ",
+            spec.describe(0), " gives ", ShapeString(first.dims, first.ndims),
+            "; all arrays in a batch must share dtype and shape");
+      }
+    }
+    *stride = first.data_bytes;
+  } else {
+    TF_RETURN_IF_ERROR(spec.empty_shape(&array));
+    *stride = 0;
+  }
+  tf::TensorShape shape;
+  if (spec.batched) TF_RETURN_IF_ERROR(shape.AddDimWithStatus(spec.n));
+  shape.AppendShape(array);
+  return ctx->allocate_output(0, shape, output);
+}
+
+}  // namespace tfnpy
