@@ -62,8 +62,10 @@ Status NpyReader::Open(ByteSource* source, const Limits& limits) {
   Limits parse = limits;
   parse.max_output_bytes = UINT64_MAX;
 
+  // A source in memory shows its bytes (View); a file is read. Asking a
+  // file for its size would cost a lookup by name, so ask only a view.
   uint64_t size = 0;
-  const char* all = source->Size(&size) && size <= SIZE_MAX
+  const char* all = source->View(0, 0) != nullptr && source->Size(&size) && size <= SIZE_MAX
                         ? source->View(0, static_cast<size_t>(size))
                         : nullptr;
   if (all != nullptr) {  // In memory: parse and decode in place.

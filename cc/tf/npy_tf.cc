@@ -1,5 +1,6 @@
 #include "tf/npy_tf.h"
 
+#include <cctype>
 #include <cstring>
 #include <vector>
 
@@ -105,7 +106,20 @@ tf::Status ArrayShape(const Header& array, tf::TensorShape* shape) {
 
 std::string FileSource::Context() const { return "ReadNpy: '" + name_ + "': "; }
 
-tf::Status FileSource::Open(tf::Env* env, const std::string& name) {
+absl::string_view Scheme(absl::string_view name) {
+  // As tsl::io::ParseURI: [a-zA-Z][0-9a-zA-Z.]* followed by "://".
+  const size_t end = name.find("://");
+  if (end == absl::string_view::npos || end == 0 || !std::isalpha(static_cast<unsigned char>(name[0]))) {
+    return absl::string_view();
+  }
+  for (size_t i = 1; i < end; ++i) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    if (!std::isalnum(c) && c != '.') return absl::string_view();
+  }
+  return name.substr(0, end);
+}
+
+tf::Status FileSource::Open(tf::Env* env, const std::string& name, tf::FileSystem* fs) {
   env_ = env;
   name_ = name;
   error_ = tf::OkStatus();
@@ -115,7 +129,8 @@ tf::Status FileSource::Open(tf::Env* env, const std::string& name) {
         "ReadNpy: '", Quote(name.data(), name.size()),
         "': the path contains a NUL byte at offset ", name.find('\0'));
   }
-  tf::Status s = env->NewRandomAccessFile(name, &file_);
+  tf::Status s = fs != nullptr ? fs->NewRandomAccessFile(name, nullptr, &file_)
+                               : env->NewRandomAccessFile(name, &file_);
   if (s.ok()) return s;
   error_ = s;
   return Convert(Status(Code::kReadFailed, ""));

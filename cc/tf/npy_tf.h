@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "npy/npy_format.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/partial_tensor_shape.h"
@@ -48,12 +49,19 @@ tensorflow::Status ArrayShape(const Header& array, tensorflow::TensorShape* shap
 // numpy-style "(3, None)" for a partial shape.
 std::string PartialShapeString(const tensorflow::PartialTensorShape& shape);
 
+// The URI scheme of a path as TensorFlow's file systems see it ("gs" for
+// "gs://b/x", "" for a local path).
+absl::string_view Scheme(absl::string_view name);
+
 // A file of any TensorFlow file system as a core ByteSource. A failed read
 // is kReadFailed for the core; error() keeps TensorFlow's own status.
 class FileSource final : public ByteSource {
  public:
-  // Opens `name` through env's file systems; errors name the file.
-  tensorflow::Status Open(tensorflow::Env* env, const std::string& name);
+  // Opens `name` through env's file systems; errors name the file. With
+  // `fs` (the file system of every name in a batch that has `scheme`, looked
+  // up once), the per-file registry lookup is skipped.
+  tensorflow::Status Open(tensorflow::Env* env, const std::string& name,
+                          tensorflow::FileSystem* fs = nullptr);
   void Close() { file_.reset(); }
   bool is_open() const { return file_ != nullptr; }
 

@@ -46,11 +46,19 @@ class ReadNpyOp : public tf::OpKernel {
     OP_REQUIRES_OK(ctx, CheckBounds(start, stop, names.dims() == 1, n));
     tf::Env* env = ctx->env();
     std::atomic<int> held_open{0};
+    // One file-system lookup for the batch: every name with the first
+    // name's scheme uses its file system (the others look theirs up).
+    tf::FileSystem* fs = nullptr;
+    absl::string_view scheme;
+    if (n > 1 && env->GetFileSystemForFile(files(0), &fs).ok()) scheme = Scheme(files(0));
+    auto file_system = [&](int64_t i) {
+      return fs != nullptr && Scheme(files(i)) == scheme ? fs : nullptr;
+    };
 
     absl::InlinedVector<Element, 1> elements(n);
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i];
-      TF_RETURN_IF_ERROR(e.source.Open(env, files(i)));
+      TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
       TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Open(&e.source, limits_)));
       TF_RETURN_IF_ERROR(CheckHeader(e.reader.header(), dtype_, expected_, e.source.Context()));
       TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Select(RegionOf(start, stop, i), &e.sel)));
@@ -80,7 +88,7 @@ class ReadNpyOp : public tf::OpKernel {
                                        [&](int64_t i) -> tf::Status {
       Element& e = elements[i];
       if (!e.reader.complete() && !e.source.is_open()) {
-        TF_RETURN_IF_ERROR(e.source.Open(env, files(i)));
+        TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
         TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Reattach(&e.source)));
       }
       tf::Status s = e.source.Convert(e.reader.ReadInto(e.sel, base + i * stride, stride));
