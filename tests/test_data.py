@@ -197,10 +197,11 @@ def test_npy_rows_never_reads_the_whole_file(tmp_path):
     assert read < 4 << 20, f"read {read} bytes to take 5 rows of a 200 MB file"
 
 
-def test_npy_rows_refuses_fortran_and_scalars(tmp_path):
-    np.save(tmp_path / "f.npy", np.asfortranarray(np.zeros((4, 5))))
+def test_npy_rows_of_fortran_order_and_scalars(tmp_path):
+    arr = np.asfortranarray(np.arange(60.0).reshape(12, 5))
+    np.save(tmp_path / "f.npy", arr)
     np.save(tmp_path / "s.npy", np.float64(1.0))
-    with pytest.raises(ValueError, match="Fortran-order"):
-        tfnpy.data.npy_rows(str(tmp_path / "f.npy"))
+    rows = list(tfnpy.data.npy_rows(str(tmp_path / "f.npy"), block_rows=5).as_numpy_iterator())
+    np.testing.assert_array_equal(np.stack(rows), arr)
     with pytest.raises(ValueError, match="scalar"):
         tfnpy.data.npy_rows(str(tmp_path / "s.npy"))

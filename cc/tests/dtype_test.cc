@@ -96,4 +96,27 @@ TEST(DescribingHelpers) {
   }
 }
 
+TEST(TableMatchesTheTestsOwnTable) {
+  // The tests' table (harness.h) is written by hand from numpy's docs; the
+  // core's is cc/npy/dtype.h. They must agree entry by entry, in order.
+  CHECK_EQ(static_cast<int>(sizeof(kDTypes) / sizeof(kDTypes[0])), tfnpy::kNumDTypes);
+  for (int i = 0; i < tfnpy::kNumDTypes; ++i) {
+    const tfnpy::DTypeInfo& info = tfnpy::Info(static_cast<DType>(i));
+    SCOPE(info.name);
+    CHECK_EQ(info.dtype, kDTypes[i].dtype);
+    CHECK_EQ(info.kind, kDTypes[i].kind);
+    CHECK_EQ(static_cast<int>(info.size), kDTypes[i].size);
+    CHECK_EQ(static_cast<int>(info.swap_unit), IsComplex(info.dtype) ? kDTypes[i].size / 2 : kDTypes[i].size);
+    // The type character and number name the same type.
+    Header h;
+    const std::string code(1, info.code);
+    if (CHECK_OK(Parse(Npy(Dict(code, false, "()"), std::string(16, '\0')), &h))) CHECK_EQ(h.dtype, info.dtype);
+    const std::string number = "\\x" + std::string(1, "0123456789abcdef"[info.number >> 4]) +
+                               std::string(1, "0123456789abcdef"[info.number & 15]);
+    if (CHECK_OK(Parse(Npy("{'descr': '" + number + "', 'fortran_order': False, 'shape': ()}", std::string(16, '\0')), &h))) {
+      CHECK_EQ(h.dtype, info.dtype);
+    }
+  }
+}
+
 }  // namespace tfnpy_test

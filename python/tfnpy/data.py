@@ -182,11 +182,13 @@ def npy_rows(
     block_rows: Optional[int] = None,
     dtype: Optional[DTypeLike] = None,
 ) -> tf.data.Dataset:
-    """The rows (axis 0) of one large C-order ``.npy``, read block by block.
+    """The rows (axis 0) of one large ``.npy``, read block by block.
 
     Each block is one ``read_npy(filename, start, stop)`` call that reads only
     its rows, so the file is never loaded whole: use it for arrays larger
-    than memory. The element spec is static (from the header). Works with
+    than memory. The element spec is static (from the header). A
+    Fortran-order file works too, but its rows are spread over the whole file
+    and are gathered piece by piece: store large arrays in C order. Works with
     ``shard()`` (shard before ``unbatch`` happens: blocks are split across
     workers), ``shuffle()`` and ``batch()``.
 
@@ -204,11 +206,6 @@ def npy_rows(
     info = inspect(filename)
     if not info.shape:
         raise ValueError(f"{filename}: holds a scalar (shape ()), which has no rows")
-    if info.fortran_order and sum(d > 1 for d in info.shape) > 1:
-        raise ValueError(
-            f"{filename}: a Fortran-order array of shape {info.shape} cannot be read by rows "
-            "(its rows are not contiguous); read it whole with read_npy"
-        )
     rows = info.shape[0]
     row_bytes = max(1, int(np.prod(info.shape[1:], dtype=np.int64)) * info.dtype.itemsize)
     if block_rows is None:
