@@ -54,16 +54,28 @@ std::string PartialShapeString(const tensorflow::PartialTensorShape& shape);
 absl::string_view Scheme(absl::string_view name);
 
 // A file of any TensorFlow file system as a core ByteSource. A failed read
-// is kReadFailed for the core; error() keeps TensorFlow's own status.
+// is kReadFailed for the core; Convert() keeps TensorFlow's own status.
+//
+// A local path (no scheme) is opened with POSIX open/pread/close, as
+// TensorFlow's own local file system does, but with one pread where the
+// file ends inside the read (TensorFlow's RandomAccessFile reads again to
+// see the end: a second system call per small file), and sized through its
+// handle, never its name. Any other scheme (gs://, ram://, file://...) goes
+// through TensorFlow's file systems.
 class FileSource final : public ByteSource {
  public:
+  FileSource() = default;
+  ~FileSource() override { Close(); }
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
   // Opens `name` through env's file systems; errors name the file. With
   // `fs` (the file system of every name in a batch that has `scheme`, looked
   // up once), the per-file registry lookup is skipped.
   tensorflow::Status Open(tensorflow::Env* env, const std::string& name,
                           tensorflow::FileSystem* fs = nullptr);
-  void Close() { file_.reset(); }
-  bool is_open() const { return file_ != nullptr; }
+  void Close();
+  bool is_open() const { return fd_ >= 0 || file_ != nullptr; }
 
   Status Read(uint64_t offset, size_t n, char* dst, size_t* got) override;
   // By name, for messages only (the data is validated by reading it).
@@ -78,7 +90,8 @@ class FileSource final : public ByteSource {
  private:
   tensorflow::Env* env_ = nullptr;
   std::string name_;
-  std::unique_ptr<tensorflow::RandomAccessFile> file_;
+  int fd_ = -1;  // A local file.
+  std::unique_ptr<tensorflow::RandomAccessFile> file_;  // Any other.
   tensorflow::Status error_;
 };
 
