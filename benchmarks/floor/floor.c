@@ -2,13 +2,17 @@
  * (see benchmarks/README.md, "Floors"). C, POSIX only; the harness builds it
  * with the machine's C compiler at run time.
  *
- *   floor --list FILE [--threads T] [--buf BYTES] [--repeat K] [--reps R]
+ *   floor --list FILE [--threads T] [--buf BYTES] [--chunked] [--repeat K] [--reps R]
  *       The syscall floor. For each path in FILE (one per line): open, pread
  *       into a per-thread buffer, close. The buffer holds max(BYTES, largest
  *       file) bytes (BYTES defaults to 16 KiB), so a file that fits in BYTES is
  *       one pread(BYTES) that comes back short, and a larger file is read
  *       whole, from offset 0, by pread calls into the same buffer until one
- *       comes back short (one call for a page-cached file).
+ *       comes back short (one call for a page-cached file): every byte of the
+ *       file lands in memory of the file's size, as it must in an output tensor.
+ *       --chunked: the buffer holds BYTES only and every pread of a larger file
+ *       reads the next BYTES of it into the buffer's start (a cache-resident
+ *       destination: faster for large files, but it keeps none of the data).
  *   floor --memcpy --count N --bytes B [--threads T] [--repeat K] [--reps R]
  *       The memcpy floor. N copies of B bytes, copy i from bytes [i*B, (i+1)*B)
  *       of one N*B-byte source (as big as the files' data in the page cache)
@@ -52,6 +56,7 @@ struct job {
   size_t nbytes;         /* memcpy mode: bytes per copy */
   char *buf;             /* per-thread destination */
   size_t cap;            /* its size */
+  int chunked;           /* pread mode: every read into buf's start */
   int repeat;
   /* per repetition */
   unsigned long long bytes;
@@ -93,8 +98,8 @@ static void *pread_files(void *arg) {
       }
       size_t off = 0;
       for (;;) {
-        size_t want = j->cap - off;
-        ssize_t n = pread(fd, j->buf + off, want, (off_t)off);
+        size_t want = j->chunked ? j->cap : j->cap - off;
+        ssize_t n = pread(fd, j->chunked ? j->buf : j->buf + off, want, (off_t)off);
         if (n < 0) {
           if (errno == EINTR) continue;
           snprintf(j->error, sizeof j->error, "pread %s: %s", j->paths[i], strerror(errno));
@@ -102,7 +107,7 @@ static void *pread_files(void *arg) {
           return NULL;
         }
         off += (size_t)n;
-        if ((size_t)n < want || off == j->cap) break; /* short read: end of file */
+        if ((size_t)n < want || (!j->chunked && off == j->cap)) break; /* short: end of file */
       }
       close(fd);
       j->bytes += off;
@@ -196,13 +201,14 @@ static long long arg_int(const char *name, const char *v, long long min) {
 
 int main(int argc, char **argv) {
   const char *list = NULL;
-  int threads = 1, repeat = 1, reps = 5, serve = 0, memcpy_mode = 0;
+  int threads = 1, repeat = 1, reps = 5, serve = 0, memcpy_mode = 0, chunked = 0;
   size_t buf_bytes = 16 * 1024, count = 0, nbytes = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--serve")) { serve = 1; continue; }
     if (!strcmp(a, "--memcpy")) { memcpy_mode = 1; continue; }
+    if (!strcmp(a, "--chunked")) { chunked = 1; continue; }
     if (!v) die("unknown option or missing value: %s (see the comment at the top of floor.c)", a);
     i++;
     if (!strcmp(a, "--list")) list = v;
@@ -237,17 +243,17 @@ int main(int argc, char **argv) {
       total += (unsigned long long)st.st_size;
       if ((size_t)st.st_size > largest) largest = (size_t)st.st_size;
     }
-    cap = largest > buf_bytes ? largest : buf_bytes;
+    cap = largest > buf_bytes && !chunked ? largest : buf_bytes;
     expect = total * repeat;
   }
 
   struct job jobs[threads];
   for (int t = 0; t < threads; t++) {
     jobs[t] = (struct job){.paths = paths, .src = src, .nbytes = nbytes, .cap = cap,
-                           .repeat = repeat, .buf = xalloc(cap),
+                           .chunked = chunked, .repeat = repeat, .buf = xalloc(cap),
                            .begin = count * t / threads, .end = count * (t + 1) / threads};
   }
-  const char *mode = memcpy_mode ? "memcpy" : "pread";
+  const char *mode = memcpy_mode ? "memcpy" : chunked ? "pread-chunked" : "pread";
   unsigned long long bytes;
   const char *error;
 
