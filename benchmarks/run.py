@@ -17,6 +17,8 @@ import json
 import os
 import platform
 import selectors
+import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +28,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "worker.py")
+FLOOR_SRC = os.path.join(HERE, "floor", "floor.c")
 BATCH = 32
 
 # name -> on-disk dtype, result dtype, shape, memory order, files, passes over them per timed pass
@@ -49,6 +52,11 @@ PIPELINES = [
 ]
 SEED, FLOOR = "seed_numpy_function", "read_file_floor"
 TFNPY_PIPELINES = ["decode_npy", "batched_decode", "read_npy", "batched_read_npy", "from_csv", "from_csv_in_memory"]
+# Timed in every case next to the pipelines, but not tf.data pipelines (so not in the
+# chart or the pipeline targets): one read_npy op call over all the case's paths
+# (worker.py), and the syscall and memcpy floors (floor/floor.c) at 1 and --threads threads.
+ONE_CALL = "read_npy_one_call"
+FLOOR_KINDS = ("syscall_floor", "memcpy_floor")
 SCALING_PIPELINES = ["seed_numpy_function", "decode_npy"]
 SCALING_NPC = ["1", "2", "autotune"]
 CMD_TIMEOUT = 600.0  # seconds one worker command may take before the worker is killed
@@ -108,7 +116,13 @@ def prepare_case(data_dir, case, spec, n):
     if old != rows:
         with open(csv_path, "w", newline="") as f:
             csv.writer(f).writerows(rows)
+    with open(os.path.join(d, "paths.txt"), "w") as f:  # the same paths, one a line, for floor.c
+        f.write("".join(p + "\n" for p in paths))
     return csv_path, paths, os.path.getsize(paths[0])
+
+
+def floor_label(kind, threads):
+    return "%s_%dt" % (kind, threads)
 
 
 def page_cache(paths):
@@ -122,6 +136,45 @@ def page_cache(paths):
                     break
                 total += len(chunk)
     return total
+
+
+# --------------------------------------------------------------------------- floors
+
+
+def build_floor(build_dir):
+    """Compile floor/floor.c with the machine's C compiler ($CC, else cc, else gcc)
+    into build_dir. Returns (binary, how it was built) or (None, why not)."""
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None, "no C compiler ($CC, cc or gcc) found: floor rows skipped"
+    os.makedirs(build_dir, exist_ok=True)
+    out = os.path.join(build_dir, "floor")
+    cmd = shlex.split(cc) + ["-O2", "-std=c11", "-pthread", "-o", out, FLOOR_SRC]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        ver = subprocess.run(shlex.split(cc) + ["--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired) as ex:
+        return None, "building floor.c failed (%s): floor rows skipped" % ex
+    if p.returncode != 0:
+        return None, "`%s` failed: %s; floor rows skipped" % (" ".join(cmd), p.stderr.strip()[-300:])
+    return out, "`%s -O2 -std=c11 -pthread` (%s)" % (cc, (ver.splitlines() or ["?"])[0])
+
+
+def floor_entries(floor_bin, why, case, threads_list):
+    """Harness entries for the syscall and memcpy floors of a case, one per thread
+    count; each is a floor.c process serving the same line protocol as worker.py."""
+    entries = []
+    for kind in FLOOR_KINDS:
+        for t in threads_list:
+            e = {"label": floor_label(kind, t), "spec": {"pipeline": kind, "threads": t}}
+            if floor_bin is None:
+                e["skip"] = why
+            else:
+                work = (["--memcpy", "--count", str(case["files"]), "--bytes", str(case["data_bytes"])]
+                        if kind == "memcpy_floor" else ["--list", case["list"]])
+                e["argv"] = [floor_bin, "--serve", "--threads", str(t), "--repeat", str(case["repeat"])] + work
+            entries.append(e)
+    return entries
 
 
 # --------------------------------------------------------------------------- workers
@@ -224,10 +277,16 @@ def run_group(group, entries, passes, log_dir):
         res = {"label": e["label"], "pipeline": e["spec"].get("pipeline"), "npc": e["spec"].get("npc"),
                "status": "starting", "note": "", "seconds": [], "warmup_s": None}
         results.append(res)
-        workers[e["label"]] = Worker(e["spec"], os.path.join(log_dir, "%s-%s.log" % (group, e["label"])))
+        if e.get("skip"):
+            res["status"], res["note"], res["ready"] = "skipped", e["skip"], {}
+            continue
+        workers[e["label"]] = Worker(e["spec"], os.path.join(log_dir, "%s-%s.log" % (group, e["label"])),
+                                     argv=e.get("argv"))
     active = []
     for res in results:
-        w = workers[res["label"]]
+        w = workers.get(res["label"])
+        if w is None:
+            continue
         try:
             msg = w.recv()
         except RuntimeError as ex:
@@ -263,6 +322,8 @@ def run_group(group, entries, passes, log_dir):
                 workers[res["label"]].kill()
                 continue
             res["elements"] = msg["elements"]
+            if "bytes" in msg:  # the floors say how many bytes they moved
+                res["bytes"] = msg["bytes"]
             if k < 0:
                 res["warmup_s"] = msg["seconds"]
             else:
@@ -295,8 +356,9 @@ def run_group(group, entries, passes, log_dir):
     return results
 
 
-def summarize(results, expected, file_bytes):
-    """Add medians and per-pass ratios (to the seed and the floor) to each result."""
+def summarize(results, expected, file_bytes, threads=None):
+    """Add medians and per-pass ratios (to the seed, the read_file floor and, given
+    threads, the syscall and memcpy floors at that thread count) to each result."""
     by = {r["label"]: r for r in results}
 
     def per_pass_ratio(r, ref_label):
@@ -316,10 +378,13 @@ def summarize(results, expected, file_bytes):
         med = statistics.median(r["seconds"])
         r["median_s"] = med
         r["eps"] = r["elements"] / med
-        r["mbps"] = r["eps"] * file_bytes / 1e6
+        r["mbps"] = r["eps"] * (r["bytes"] / r["elements"] if r.get("bytes") else file_bytes) / 1e6
         r["spread"] = (max(r["seconds"]) - min(r["seconds"])) / med
         r["x_seed"] = per_pass_ratio(r, SEED)
         r["x_floor"] = per_pass_ratio(r, FLOOR)
+        if threads:
+            r["x_syscall"] = per_pass_ratio(r, floor_label("syscall_floor", threads))
+            r["x_memcpy"] = per_pass_ratio(r, floor_label("memcpy_floor", threads))
         base = r["ready"].get("rss_imported_kb")
         if r.get("maxrss_kb") and base:
             r["rss_peak_mb"] = r["maxrss_kb"] / 1024
@@ -366,19 +431,19 @@ def fmt_x(x):
 
 def pipeline_table(results):
     lines = [
-        "| pipeline | elements/s | MB/s | × seed | × floor | spread | peak RSS MB (Δ) | note |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| pipeline | elements/s | MB/s | × seed | × floor | × syscall | × memcpy | spread | peak RSS MB (Δ) | note |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         if r["status"] == "ok" and r.get("eps"):
             rss = "%.0f (+%.0f)" % (r["rss_peak_mb"], r["rss_delta_mb"]) if r.get("rss_peak_mb") else "–"
             mbps = "%.1f" % r["mbps"] if r["mbps"] < 100 else fmt_int(r["mbps"])
-            note = "" if r["note"].startswith("first ") or r["note"] == "bytes ok" else r["note"]
-            lines.append("| %s | %s | %s | %s | %s | %.0f%% | %s | %s |" % (
+            note = "" if r["note"] == r["ready"].get("check") else r["note"]  # a passed check is not news
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s |" % (
                 r["label"], fmt_int(r["eps"]), mbps, fmt_x(r["x_seed"]), fmt_x(r["x_floor"]),
-                100 * r["spread"], rss, note))
+                fmt_x(r.get("x_syscall")), fmt_x(r.get("x_memcpy")), 100 * r["spread"], rss, note))
         else:
-            lines.append("| %s | – | – | – | – | – | – | %s: %s |" % (r["label"], r["status"], r["note"]))
+            lines.append("| %s | – | – | – | – | – | – | – | – | %s: %s |" % (r["label"], r["status"], r["note"]))
     return lines
 
 
@@ -407,7 +472,7 @@ def micro_tables(micro):
     return lines
 
 
-def evaluate_targets(cases, micro):
+def evaluate_targets(cases, micro, threads=None):
     """Returns rows (target, pipeline, measured, holds) and a summary per target."""
     rows = []
 
@@ -450,6 +515,11 @@ def evaluate_targets(cases, micro):
     if "large" in cases:
         ratio_target("large", TFNPY_PIPELINES, "x_seed", 3, "large: ≥ 3× seed")
         ratio_target("large", ["read_npy"], "x_floor", 1.0, "large: read_npy ≥ 1.0× floor")
+    if threads and "small" in cases:
+        ratio_target("small", [ONE_CALL], "x_syscall", 0.7, "small: one read_npy call ≥ 0.7× syscall floor (%d threads)" % threads)
+    for c in ("medium", "large"):
+        if threads and c in cases:
+            ratio_target(c, ["batched_read_npy"], "x_memcpy", 0.85, "%s: batched_read_npy ≥ 0.85× memcpy (%d threads)" % (c, threads))
     dec = (micro or {}).get("decode", [])
     for order, minimum in (("native", 0.8), ("big-endian", 0.5)):
         title = "in-memory 64 MB %s decode ≥ %.1f× memcpy" % (order, minimum)
@@ -549,6 +619,10 @@ def main(argv=None):
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md and latest.png go")
     ap.add_argument("--no-micro", action="store_true", help="skip the in-memory micro-benchmarks")
     ap.add_argument("--no-scaling", action="store_true", help="skip the num_parallel_calls scaling group")
+    ap.add_argument("--pipelines", default=None, help="comma-separated subset of the rows of each case (default: all)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="TensorFlow's intra-op pool size in every worker, and the floors' second thread count "
+                         "(default: the CPUs this process may run on)")
     ap.add_argument("--wait-idle", type=float, default=0, metavar="MIN",
                     help="first wait up to MIN minutes for the 1-minute load average to drop below 0.5")
     args = ap.parse_args(argv)
@@ -560,6 +634,13 @@ def main(argv=None):
         if c not in CASES:
             ap.error("unknown case %r (known: %s)" % (c, ", ".join(CASES)))
     data_dir = os.path.abspath(args.data_dir)
+    threads = args.threads or machine_info()["nproc"]
+    threads_list = sorted({1, threads})
+    rows_all = PIPELINES + [ONE_CALL] + [floor_label(k, t) for k in FLOOR_KINDS for t in threads_list]
+    wanted = [p.strip() for p in args.pipelines.split(",") if p.strip()] if args.pipelines else rows_all
+    for p in wanted:
+        if p not in rows_all:
+            ap.error("unknown pipeline %r (known: %s)" % (p, ", ".join(rows_all)))
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     log_dir = os.path.join(data_dir, "logs", stamp)
     os.makedirs(log_dir, exist_ok=True)
@@ -574,6 +655,8 @@ def main(argv=None):
     probe = run_once({"mode": "probe"}, os.path.join(log_dir, "probe.log"))
     info.update(probe["versions"])
     caps = probe["capabilities"]
+    floor_bin, floor_how = build_floor(os.path.join(data_dir, "build"))
+    log("floor.c: %s" % (floor_how if floor_bin else "NOT BUILT: " + floor_how))
     log("tensorflow %s, numpy %s, tfnpy %s" % (info["tensorflow"], info["numpy"],
                                                info["tfnpy_file"] or "NOT IMPORTABLE: %s" % info["tfnpy_error"]))
 
@@ -585,22 +668,24 @@ def main(argv=None):
         csv_path, paths, file_bytes = prepare_case(data_dir, c, spec, n)
         shape = "×".join(map(str, spec["shape"]))
         desc = "%s %s%s" % (shape, spec["dtype"], ", Fortran order" if spec["order"] == "F" else "")
-        cases[c] = {"desc": desc, "files": n, "repeat": repeat, "file_bytes": file_bytes, "csv": csv_path,
+        data_bytes = int(np.prod(spec["shape"])) * np.dtype(spec["dtype"]).itemsize
+        cases[c] = {"desc": desc, "files": n, "repeat": repeat, "file_bytes": file_bytes, "data_bytes": data_bytes,
+                    "csv": csv_path, "list": os.path.join(os.path.dirname(csv_path), "paths.txt"),
                     "paths": paths, "expected": n * repeat}
 
     def case_spec(c):
         s = CASES[c]
         return {"name": c, "csv": cases[c]["csv"], "repeat": cases[c]["repeat"], "batch": BATCH,
-                "shape": list(s["shape"]), "out_dtype": s["out"]}
+                "shape": list(s["shape"]), "out_dtype": s["out"], "intra_op_threads": threads}
 
     for c in case_names:
         log("%s: page-caching %d files (load average %.2f)" % (c, len(cases[c]["paths"]), os.getloadavg()[0]))
         cases[c]["loadavg_start"] = os.getloadavg()[0]
         page_cache(cases[c]["paths"])
         entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": p, "npc": "autotune", "case": case_spec(c)}}
-                   for p in PIPELINES]
-        res = run_group(c, entries, passes, log_dir)
-        cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"])
+                   for p in PIPELINES + [ONE_CALL]] + floor_entries(floor_bin, floor_how, cases[c], threads_list)
+        res = run_group(c, [e for e in entries if e["label"] in wanted], passes, log_dir)
+        cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"], threads)
 
     scaling = None
     if not args.no_scaling and "small" in cases:
@@ -631,6 +716,12 @@ def main(argv=None):
         info["tfnpy"] if info["tfnpy_file"] else "not importable (%s)" % info["tfnpy_error"]))
     md.append("- command: `%s`; %d timed passes after a warm-up; run time %.0f s" % (
         " ".join(["python", "benchmarks/run.py"] + (argv if argv is not None else sys.argv[1:])), passes, elapsed))
+    md.append("- TensorFlow's intra-op pool: %d threads in every worker (`tf.config.threading.set_intra_op_parallelism_threads`); "
+              "`%s` is one eager `read_npy` op call over all of a case's paths (as many calls per pass as the case "
+              "repeats its files)" % (threads, ONE_CALL))
+    md.append("- floors (`benchmarks/floor/floor.c`, %s): open + pread + close per file (syscall) and a memcpy of each "
+              "file's data (memcpy), at %s threads; × syscall and × memcpy are per-pass ratios to the %d-thread floors" % (
+                  floor_how if floor_bin else "NOT BUILT: " + floor_how, " and ".join(map(str, threads_list)), threads))
     md.append("- every pipeline: `map(num_parallel_calls=AUTOTUNE).batch(%d).prefetch(AUTOTUNE)` on page-cached files, "
               "drained by a `tf.function` loop over the iterator (iterator teardown not timed); medians over passes, ratios are medians of "
               "per-pass ratios; MB/s counts file bytes; RSS: peak of the pipeline's own process (Δ over TF+tfnpy import)." % BATCH)
@@ -670,7 +761,7 @@ def main(argv=None):
                "vs a memcpy of the data (`np.copyto` between preallocated uint8 buffers), a copy into a fresh buffer, "
                "and `np.load(io.BytesIO(b))` (which does not byte-swap big-endian data). Median of rounds run in rotated order.", ""]
         md += micro_tables(micro)
-    rows = evaluate_targets(cases, micro)
+    rows = evaluate_targets(cases, micro, threads)
     md += ["", "## Targets", ""] + targets_lines(rows)
     text = "\n".join(md) + "\n"
 

@@ -122,6 +122,7 @@ class Ctx:
         self.tf_dtype = tf.as_dtype(self.np_dtype)
         npc = spec.get("npc", "autotune")
         self.npc = AUTOTUNE if npc == "autotune" else int(npc)
+        self.intra_op_threads = case.get("intra_op_threads")
 
     def paths_ds(self):
         ds = tf.data.Dataset.from_tensor_slices(self.paths)
@@ -214,6 +215,19 @@ def from_csv_in_memory(c):
     return _from_csv(c, in_memory=True)
 
 
+def read_npy_one_call(c):
+    """Not a tf.data pipeline: one eager read_npy op call over all the case's paths,
+    c.repeat times per pass (see run_pipeline)."""
+    need("read_npy")
+    tdt, shape = c.tf_dtype, c.shape
+    paths = tf.constant(c.paths)
+
+    def call():
+        return tfnpy.read_npy(paths, tdt, shape=shape)
+
+    return call
+
+
 def read_file_floor(c):
     return (
         c.paths_ds()
@@ -233,6 +247,7 @@ PIPELINES = {
     "from_csv": from_csv,
     "from_csv_in_memory": from_csv_in_memory,
     "read_file_floor": read_file_floor,
+    "read_npy_one_call": read_npy_one_call,
 }
 
 
@@ -248,9 +263,8 @@ def _array_part(batch, c):
     return flat[0]
 
 
-def check_first_batch(ds, c, name):
+def check_first_batch(batch, c, name):
     """Compare the first elements of the first batch with np.load (outside timing)."""
-    batch = next(iter(ds))
     if name == "read_file_floor":
         got = batch.numpy()
         for i in range(min(2, len(got))):
@@ -272,13 +286,19 @@ def check_first_batch(ds, c, name):
 def run_pipeline(spec):
     c = Ctx(spec)
     name = spec["pipeline"]
+    if c.intra_op_threads:
+        # Before the first op runs; TF's default is the CPUs the process may use.
+        tf.config.threading.set_intra_op_parallelism_threads(c.intra_op_threads)
     try:
         ds = PIPELINES[name](c)
     except Skip as e:
         send({"status": "skipped", "note": str(e)})
         return
+    # A builder gives a Dataset, or (read_npy_one_call) a function whose every
+    # call is one op call giving a whole batch.
+    call = None if isinstance(ds, tf.data.Dataset) else ds
     try:
-        check = check_first_batch(ds, c, name)
+        check = check_first_batch(call() if call else next(iter(ds)), c, name)
     except Exception as e:
         send({"status": "failed", "note": "%s: %s" % (type(e).__name__, str(e)[:300])})
         return
@@ -303,6 +323,7 @@ def run_pipeline(spec):
             "rss_start_kb": RSS_START_KB,
             "rss_imported_kb": RSS_IMPORTED_KB,
             "rss_ready_kb": _status_kb("VmRSS"),
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         }
     )
     for line in sys.stdin:
@@ -310,13 +331,18 @@ def run_pipeline(spec):
         if cmd["cmd"] == "run":
             try:
                 t0 = time.perf_counter()
-                it = iter(ds)
-                n = drain(it)
-                dt = time.perf_counter() - t0
-                n = int(n.numpy())
-                t1 = time.perf_counter()
-                del it
-                teardown = time.perf_counter() - t1
+                if call:
+                    # Eager ops are synchronous: each result is complete (and dropped) here.
+                    n = sum(int(call().shape[0]) for _ in range(c.repeat))
+                    dt, teardown = time.perf_counter() - t0, 0.0
+                else:
+                    it = iter(ds)
+                    n = drain(it)
+                    dt = time.perf_counter() - t0
+                    n = int(n.numpy())
+                    t1 = time.perf_counter()
+                    del it
+                    teardown = time.perf_counter() - t1
             except Exception as e:
                 send({"error": "%s: %s" % (type(e).__name__, str(e)[:300])})
                 continue
