@@ -228,6 +228,31 @@ def read_npy_one_call(c):
     return call
 
 
+def from_csv_batched(c):
+    need("data.from_csv")
+    ds = tfnpy.data.from_csv(c.csv, dtype=c.tf_dtype, shape=c.shape, batch_size=c.batch)
+    if c.repeat > 1:
+        ds = ds.repeat(c.repeat)
+    return ds.prefetch(AUTOTUNE)
+
+
+def csv_dataset_read_npy(c):
+    """from_csv as it was before it read blocks: CsvDataset rows, each path
+    resolved and read by its own read_npy call, the user's batch(32) after."""
+    need("read_npy")
+    tdt, shape, base = c.tf_dtype, c.shape, os.path.dirname(c.csv)
+
+    def f(p, y):
+        p = tf.where(tf.strings.regex_full_match(p, r"^(/|[A-Za-z][A-Za-z0-9+.\-]*://).*"), p,
+                     tf.strings.join([base, p], separator="/"))
+        return tfnpy.read_npy(p, tdt, shape=shape), y
+
+    ds = tf.data.experimental.CsvDataset(c.csv, [tf.string, tf.int64]).map(f, num_parallel_calls=c.npc)
+    if c.repeat > 1:
+        ds = ds.repeat(c.repeat)
+    return ds.batch(c.batch).prefetch(AUTOTUNE)
+
+
 def read_file_floor(c):
     return (
         c.paths_ds()
@@ -246,6 +271,8 @@ PIPELINES = {
     "batched_read_npy": batched_read_npy,
     "from_csv": from_csv,
     "from_csv_in_memory": from_csv_in_memory,
+    "from_csv_batched": from_csv_batched,
+    "csv_dataset_read_npy": csv_dataset_read_npy,
     "read_file_floor": read_file_floor,
     "read_npy_one_call": read_npy_one_call,
 }

@@ -211,8 +211,10 @@ def data_pipeline(csv_path: str, scenario: str):
     if scenario == "from_csv_batched":
         return tfnpy.data.from_csv(csv_path, in_memory=True, batch_size=5).unbatch()
     if scenario in ("from_csv_streaming", "parallel_epochs"):
-        return tfnpy.data.from_csv(csv_path)  # CsvDataset: no split provider
+        return tfnpy.data.from_csv(csv_path)  # streamed: the one CSV file is the one split
     base = os.path.dirname(csv_path)
+    if scenario == "from_csv_shards":  # the same rows in CSV shards beside it: one split each
+        return tfnpy.data.from_csv(os.path.join(base, "shard-*.csv"), header=True, shuffle_files=True, cycle_length=2)
     with open(csv_path) as f:
         rows = [line.strip().split(",") for line in f]
     paths = tf.data.Dataset.from_tensor_slices(([os.path.join(base, p) for p, _ in rows], [int(y) for _, y in rows]))

@@ -111,24 +111,17 @@ def test_batch_size_equals_batching_afterwards(seed_data, in_memory):
     assert dropped.element_spec[0].shape == (8, 10, 10)
 
 
-def test_in_memory_lines_crlf_blank_lines_quotes_and_defaults(seed_data):
-    """in_memory parses each line with decode_csv: the same records as
-    CsvDataset for CRLF line ends, quoted fields and empty fields with defaults;
-    it skips blank lines, where CsvDataset reads an empty record."""
+def test_crlf_blank_lines_quotes_and_defaults(seed_data, in_memory):
+    """Both modes read the same records: CRLF line ends, quoted fields, blank
+    lines skipped (CsvDataset used to fail on them), defaults for empty fields."""
     base, arrays, _ = seed_data
-    text = 'path,label,note\r\n"data_0.npy",3,"a, b"\r\n\r\ndata_1.npy,,x\r\ndata_2.npy,7,\r\n'
+    text = 'path,label,note\r\n"data_0.npy",3,"a, b"\r\n\r\ndata_1.npy,,x\r\ndata_2.npy,7,\r\n\r\n'
     (base / "crlf.csv").write_bytes(text.encode())
     defaults = [tf.string, tf.constant(-1, tf.int64), tf.constant("none")]
-    got = []
-    for in_memory in (False, True):
-        csv_path = str(base / ("crlf.csv" if in_memory else "plain.csv"))
-        if not in_memory:  # CsvDataset: "Field 0 is required but missing" on a blank line.
-            (base / "plain.csv").write_bytes(text.replace("\r\n\r\n", "\r\n").encode())
-        ds = tfnpy.data.from_csv(csv_path, header=True, column_defaults=defaults, in_memory=in_memory, deterministic=True)
-        got.append([(a.numpy(), y.numpy(), n.numpy()) for a, (y, n) in ds])
-    for rows in got:
-        assert [(y, n) for _, y, n in rows] == [(3, b"a, b"), (-1, b"x"), (7, b"none")]
-        assert all(np.array_equal(a, arrays[i]) for i, (a, _, _) in enumerate(rows))
+    ds = tfnpy.data.from_csv(str(base / "crlf.csv"), header=True, column_defaults=defaults, in_memory=in_memory, deterministic=True)
+    rows = [(a.numpy(), y.numpy(), n.numpy()) for a, (y, n) in ds]
+    assert [(y, n) for _, y, n in rows] == [(3, b"a, b"), (-1, b"x"), (7, b"none")]
+    assert all(np.array_equal(a, arrays[i]) for i, (a, _, _) in enumerate(rows))
 
 
 def test_missing_file_names_the_file(seed_data, in_memory):
@@ -146,14 +139,180 @@ def test_file_of_another_shape_names_the_file(seed_data, in_memory):
         list(tfnpy.data.from_csv(csv_path, in_memory=in_memory))
 
 
-def test_bad_row_is_reported(seed_data, in_memory):
+def csv_error(csv_path, in_memory, **kwargs):
+    """The message of the InvalidArgumentError that reading the CSV raises
+    (with in_memory, when the dataset is built)."""
+    with pytest.raises(tf.errors.InvalidArgumentError) as info:
+        list(tfnpy.data.from_csv(csv_path, in_memory=in_memory, **kwargs))
+    return info.value.message
+
+
+def test_bad_rows_name_the_csv_file_and_line(seed_data, in_memory):
     base, _, rows = seed_data
-    csv_path = write_csv(base / "bad.csv", rows[:2] + [["data_0.npy", "not-a-number"]])
-    with pytest.raises(tf.errors.InvalidArgumentError, match="not-a-number|Field 1"):
-        list(tfnpy.data.from_csv(csv_path, in_memory=in_memory))
+    bad = write_csv(base / "bad.csv", rows[:2] + [["data_0.npy", "oops"]])
+    assert f"{bad}:3: column 1 is not a valid int64: oops" in csv_error(bad, in_memory)
     short = write_csv(base / "short.csv", rows[:2] + [["data_0.npy"]])
-    with pytest.raises(tf.errors.InvalidArgumentError, match="Expect 2 fields but have 1"):
-        list(tfnpy.data.from_csv(short, in_memory=in_memory))
+    assert f"{short}:3: 1 fields, expected 2" in csv_error(short, in_memory)
+    # The header and blank lines count: line 5 is the bad one.
+    text = "path,label\n\ndata_0.npy,1\n\ndata_1.npy,1.5\n"
+    (base / "counted.csv").write_text(text)
+    message = csv_error(str(base / "counted.csv"), in_memory, header=True)
+    assert f"{base / 'counted.csv'}:5: column 1 (label) is not a valid int64: 1.5" in message
+    (base / "empty.csv").write_text("data_0.npy,1\ndata_1.npy,\n")
+    assert f"{base / 'empty.csv'}:2: column 1 is empty and has no default" in csv_error(str(base / "empty.csv"), in_memory)
+    (base / "quote.csv").write_text('data_0.npy,1\ndata_1.npy,1"2"\n')
+    assert f"{base / 'quote.csv'}:2: a quote inside an unquoted field" in csv_error(str(base / "quote.csv"), in_memory)
+    for text in ('data_0.npy,1\n"data_1.npy,1\ndata_2.npy,2\n', 'data_0.npy,1\ndata_1.npy,1"2\ndata_2.npy,2\n'):
+        (base / "open.csv").write_text(text)
+        assert f"{base / 'open.csv'}:2: a quote is not closed by the end of the file" in csv_error(
+            str(base / "open.csv"), in_memory
+        )
+
+
+def test_byte_order_mark_is_not_part_of_the_first_path(seed_data, in_memory):
+    base, arrays, rows = seed_data
+    text = "".join(f"{p},{y}\n" for p, y in rows[:3])
+    (base / "bom.csv").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    ds = tfnpy.data.from_csv(str(base / "bom.csv"), in_memory=in_memory, deterministic=True)
+    got = [a.numpy() for a, _ in ds]
+    assert len(got) == 3 and all(np.array_equal(g, a) for g, a in zip(got, arrays))
+
+
+def test_records_equal_pythons_csv_reader(seed_data, in_memory, monkeypatch):
+    """Quoted commas, doubled quotes and line breaks (also across the blocks of
+    lines the streaming parser takes at a time), empty fields: the same rows
+    as csv.reader gives."""
+    monkeypatch.setattr(tfnpy.data, "_LINES_PER_STEP", 2)
+    base, arrays, rows = seed_data
+    notes = ["plain", "a, b", 'say "hi"', "two\nlines", "", "three\n\nlines, \"quoted\"", ",", '"']
+    path = write_csv(base / "tricky.csv", [[r[0], n, i * 0.25] for i, (r, n) in enumerate(zip(rows, notes))], header=["path", "note", "w"])
+    with open(path, newline="") as f:
+        expected = [row for row in csv.reader(f) if row][1:]
+    ds = tfnpy.data.from_csv(path, header=True, column_defaults=[tf.string, "", tf.float64], in_memory=in_memory, deterministic=True)
+    got = [(a.numpy(), n.numpy().decode(), w.numpy()) for a, (n, w) in ds]
+    assert [(n, w) for _, n, w in got] == [(n, float(w)) for _, n, w in expected]
+    assert all(np.array_equal(a, arrays[i]) for i, (a, _, _) in enumerate(got))
+
+
+def test_one_rule_for_absolute_paths(seed_data, in_memory, tmp_path_factory):
+    """A quoted absolute path with a newline in it is used as it is; a relative
+    path with '://' inside is relative, for the first file (read in Python for
+    dtype and shape) as for all others."""
+    base, arrays, _ = seed_data
+    weird = base / "new\nline.npy"
+    np.save(weird, arrays[0])
+    (base / "a:").mkdir()
+    np.save(base / "a:" / "b.npy", arrays[1])
+    elsewhere = tmp_path_factory.mktemp("csvs")
+    rows = [[str(weird), 0], [str(base / "a:") + "//b.npy", 1]]
+    path = write_csv(elsewhere / "abs.csv", rows)
+    got = [a.numpy() for a, _ in tfnpy.data.from_csv(path, in_memory=in_memory, deterministic=True)]
+    assert np.array_equal(got[0], arrays[0]) and np.array_equal(got[1], arrays[1])
+    (base / "d" / "a:").mkdir(parents=True)
+    np.save(base / "d" / "a:" / "c.npy", arrays[1])
+    relative = write_csv(base / "rel.csv", [["d/a://c.npy", 1], ["data_0.npy", 0]])
+    got = [a.numpy() for a, _ in tfnpy.data.from_csv(relative, in_memory=in_memory, deterministic=True)]
+    assert np.array_equal(got[0], arrays[1]) and np.array_equal(got[1], arrays[0])
+
+
+@pytest.fixture
+def shards(seed_data):
+    """The seed rows split over three CSV files with a header each (one ends
+    without a newline, one has blank lines), and the rows in file order."""
+    base, arrays, rows = seed_data
+    parts = [rows[:10], rows[10:11], rows[11:]]
+    for k, part in enumerate(parts):
+        write_csv(base / f"shard-{k}.csv", part, header=["path", "label"])
+    (base / "shard-1.csv").write_text((base / "shard-1.csv").read_text().rstrip("\r\n"))
+    (base / "shard-2.csv").write_text((base / "shard-2.csv").read_text().replace("\r\n", "\r\n\r\n", 3))
+    return base, arrays
+
+
+def test_csv_shards_by_list_glob_shuffled_and_interleaved(shards):
+    base, arrays = shards
+    files = [str(base / f"shard-{k}.csv") for k in range(3)]
+    expected = [(a.tobytes(), i % 5) for i, a in enumerate(arrays)]
+
+    def elements(csv, **kwargs):
+        ds = tfnpy.data.from_csv(csv, header=True, **kwargs)
+        return [(a.numpy().tobytes(), int(y)) for a, y in ds]
+
+    assert elements(files, deterministic=True) == expected
+    assert elements(str(base / "shard-*.csv"), deterministic=True) == expected
+    assert elements(str(base / "shard-*.csv"), in_memory=True) == expected
+    for kwargs in (dict(shuffle_files=True, seed=3), dict(cycle_length=2), dict(cycle_length=3, deterministic=False)):
+        assert sorted(elements(files, **kwargs)) == sorted(expected), kwargs
+    # The shard order is drawn again every epoch.
+    epochs = list(tfnpy.data.from_csv(files, header=True, shuffle_files=True, seed=1).repeat(6).as_numpy_iterator())
+    assert len({epochs[i][0].tobytes() for i in range(0, len(epochs), len(arrays))}) > 1
+    with pytest.raises(ValueError, match="no CSV file matches"):
+        tfnpy.data.from_csv(str(base / "nothing-*.csv"))
+    with pytest.raises(ValueError, match="shuffle the rows"):
+        tfnpy.data.from_csv(files, in_memory=True, shuffle_files=True)
+
+
+@pytest.fixture
+def image_and_mask(tmp_path):
+    """Rows naming two arrays of different dtype and shape, with a header."""
+    rng = np.random.default_rng(1)
+    images, masks, rows = [], [], []
+    for i in range(11):
+        images.append(rng.random((4, 5, 3), dtype=np.float32))
+        masks.append(rng.integers(0, 255, (4, 5), dtype=np.uint8))
+        np.save(tmp_path / f"img{i}.npy", images[-1])
+        np.save(tmp_path / f"mask{i}.npy", masks[-1])
+        rows.append([i, f"mask{i}.npy", f"img{i}.npy"])
+    csv_path = write_csv(tmp_path / "pairs.csv", rows, header=["id", "mask", "image"])
+    return csv_path, images, masks
+
+
+def test_several_path_columns(image_and_mask, in_memory):
+    csv_path, images, masks = image_and_mask
+    ds = tfnpy.data.from_csv(csv_path, header=True, path_column=["image", "mask"], in_memory=in_memory, deterministic=True)
+    assert ds.element_spec == (
+        (tf.TensorSpec([4, 5, 3], tf.float32), tf.TensorSpec([4, 5], tf.uint8)),
+        tf.TensorSpec([], tf.int64),
+    )
+    got = list(ds.as_numpy_iterator())
+    assert [i for _, i in got] == list(range(11))
+    assert all(np.array_equal(x, images[i]) and np.array_equal(m, masks[i]) for (x, m), i in got)
+    # By index, given dtypes and shapes, batched.
+    ds = tfnpy.data.from_csv(
+        csv_path, header=True, path_column=[1, 2], dtype=["uint8", None], shape=[None, [4, None, 3]],
+        batch_size=4, drop_remainder=True, in_memory=in_memory, deterministic=True,
+    )
+    assert ds.element_spec[0] == (tf.TensorSpec([4, 4, 5], tf.uint8), tf.TensorSpec([4, 4, None, 3], tf.float32))
+    (m, x), ids = next(iter(ds))
+    assert np.array_equal(m.numpy(), np.stack(masks[:4])) and np.array_equal(x.numpy(), np.stack(images[:4]))
+    assert list(ids.numpy()) == [0, 1, 2, 3] and len(list(ds)) == 2
+    with pytest.raises(ValueError, match="sequence of 2 entries"):
+        tfnpy.data.from_csv(csv_path, header=True, path_column=[1, 2], shape=[4, 5])
+    with pytest.raises(ValueError, match="needs header=True"):
+        tfnpy.data.from_csv(csv_path, path_column="image")
+    with pytest.raises(ValueError, match="'label' is not a column"):
+        tfnpy.data.from_csv(csv_path, header=True, path_column="label")
+
+
+def test_blocks_of_files_read_at_once_give_the_same_elements(seed_data, in_memory):
+    """The default reads small files many per read_npy call and hands them out
+    one by one: the same elements in the same order as one read per file, and
+    shard, shuffle and filter after it work on single elements."""
+    base, arrays, rows = seed_data
+    csv_path = write_csv(base / "paths.csv", rows)
+    expected = [(a.tobytes(), i % 5) for i, a in enumerate(arrays)]
+    for block_size in (None, 1, 5, 64):
+        ds = tfnpy.data.from_csv(csv_path, block_size=block_size, deterministic=True, in_memory=in_memory)
+        assert ds.element_spec[0] == tf.TensorSpec([10, 10], tf.float64)
+        assert [(a.numpy().tobytes(), int(y)) for a, y in ds] == expected, block_size
+    ds = tfnpy.data.from_csv(csv_path, block_size=8, in_memory=in_memory)
+    assert [(a.tobytes(), int(y)) for a, y in ds.shard(3, 1).as_numpy_iterator()] == expected[1::3]
+    assert [int(y) for _, y in ds.filter(lambda a, y: y == 2).as_numpy_iterator()] == [2] * 7
+    shuffled = [(a.tobytes(), int(y)) for a, y in ds.shuffle(100, seed=0).as_numpy_iterator()]
+    assert sorted(shuffled) == sorted(expected) and shuffled != expected
+    # A bad file inside a block: the error names it.
+    bad = write_csv(base / "bad_in_block.csv", rows[:5] + [["nope.npy", 0]] + rows[5:9])
+    with pytest.raises(tf.errors.NotFoundError, match="nope.npy"):
+        list(tfnpy.data.from_csv(bad, block_size=4, in_memory=in_memory))
 
 
 def test_keras_fit_runs(seed_data):

@@ -26,6 +26,7 @@ from cluster import Cluster, free_ports, start_data_service
 pytestmark = pytest.mark.slow
 
 FILES = 12
+SHARDS = 3
 WORKERS = 2
 TIMEOUT = 180  # s, per process; each step takes a few seconds on 2 CPUs
 
@@ -34,17 +35,22 @@ TIMEOUT = 180  # s, per process; each step takes a few seconds on 2 CPUs
 def csv_of_files(tmp_path_factory):
     """FILES .npy files (4x4 float32, big- and little-endian, C and Fortran
     order) and a `name,label` CSV of them; the label is the file's index, so
-    the tests can tell which files arrived."""
+    the tests can tell which files arrived. The same rows also stand in
+    SHARDS CSV files with a header, shard-0.csv ..."""
     root = tmp_path_factory.mktemp("npy_files")
     rng = np.random.default_rng(0)
+    rows = []
+    for i in range(FILES):
+        a = (rng.normal(size=(4, 4)) + i).astype(">f4" if i % 3 == 0 else "<f4")
+        if i % 2:
+            a = np.asfortranarray(a)
+        np.save(root / f"x{i:02d}.npy", a)
+        rows.append([f"x{i:02d}.npy", i])
     with open(root / "paths.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        for i in range(FILES):
-            a = (rng.normal(size=(4, 4)) + i).astype(">f4" if i % 3 == 0 else "<f4")
-            if i % 2:
-                a = np.asfortranarray(a)
-            np.save(root / f"x{i:02d}.npy", a)
-            writer.writerow([f"x{i:02d}.npy", i])
+        csv.writer(f).writerows(rows)
+    for k in range(SHARDS):
+        with open(root / f"shard-{k}.csv", "w", newline="") as f:
+            csv.writer(f).writerows([["path", "label"]] + rows[k::SHARDS])
     return root / "paths.csv"
 
 
@@ -68,10 +74,13 @@ def test_data_service_runs_tfnpy_pipelines_and_refuses_numpy_function(tmp_path, 
     results = serve(
         tmp_path,
         csv_of_files,
-        ["from_csv", "decode_npy", "from_csv_batched", "parallel_epochs", "numpy_function", "from_csv_streaming"],
+        ["from_csv", "decode_npy", "from_csv_batched", "from_csv_shards", "from_csv_streaming", "parallel_epochs",
+         "numpy_function"],
     )
     everything = list(range(FILES))
-    for scenario in ["from_csv", "decode_npy", "from_csv_batched"]:
+    # from_csv(in_memory=True) splits rows, a streamed from_csv its CSV files
+    # (shards, or the one CSV as one split): no CSV in the dataset graph.
+    for scenario in ["from_csv", "decode_npy", "from_csv_batched", "from_csv_shards", "from_csv_streaming"]:
         r = results[scenario]
         assert "error" not in r, (scenario, r)
         assert r["mode"] == "distributed_epoch"
@@ -88,11 +97,6 @@ def test_data_service_runs_tfnpy_pipelines_and_refuses_numpy_function(tmp_path, 
     assert r["labels"] == []
     assert "error" in r, r
     assert "callback" in r["error"]["message"] and "pyfunc" in r["error"]["message"], r["error"]
-    # distributed_epoch needs a source it can split: from_csv(in_memory=True)
-    # has one (its lines), CsvDataset has none.
-    r = results["from_csv_streaming"]
-    assert r["labels"] == [] and "error" in r, r
-    assert "Cannot create split providers for dataset of type CSVDataset" in r["error"]["message"], r["error"]
 
 
 @pytest.mark.parametrize("role", ["worker", "dispatcher"])

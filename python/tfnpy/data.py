@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import os
@@ -16,55 +17,306 @@ from tfnpy._ops import DTypeLike, ShapeLike, as_dtype, read_npy
 
 __all__ = ["from_csv", "npy_rows"]
 
-# A path that needs no base directory: absolute, or with a scheme (gs://...).
-_ABSOLUTE = r"^(/|[A-Za-z][A-Za-z0-9+.\-]*://).*"
+# The one rule for "needs no base directory": absolute, or with a scheme
+# (gs://...). Python and the graph both apply it through _resolve. DOTALL: a
+# quoted path may contain a newline.
+_ABSOLUTE = r"(?s)(?:/|[A-Za-z][A-Za-z0-9+.\-]*://).*"
+
+# What a CSV record may be (Python's csv.writer output, RFC 4180): fields split
+# by commas, each either quoted whole (quotes inside doubled, commas and line
+# breaks allowed) or free of quotes. Python's reader also accepts a quote inside
+# an unquoted field and text after a closing quote; TensorFlow's parser does
+# not, so such records are refused with an error naming the line.
+_QUOTED = r'"(?:[^"]|"")*"'
+_FIELD = r'(?:%s|[^,"]*)' % _QUOTED
+_RECORD = r"(?s)%s(?:,%s)*" % (_FIELD, _FIELD)
+_NUMBER = {
+    tf.int32: r"\s*[+-]?0*[0-9]{1,9}\s*",
+    tf.int64: r"\s*[+-]?0*(?:[0-9]{1,18}|[0-8][0-9]{18})\s*",
+    tf.float32: r"(?i)\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity|nan)\s*",
+}
+_NUMBER[tf.float64] = _NUMBER[tf.float32]
+
+_LINES_PER_STEP = 1024  # CSV lines parsed by one vectorised step while streaming
+_BLOCK_BYTES = 1 << 20  # automatic block_size: about this many array bytes per read...
+_MAX_BLOCK = 128  # ...and at most this many files
 
 
-def _read_first_row(csv_path: str, header: bool) -> list[str]:
-    with tf.io.gfile.GFile(csv_path, "r") as f:
-        reader = csv.reader(io.StringIO(f.read(1 << 20)))
-        for i, row in enumerate(reader):
-            if header and i == 0:
-                continue
-            if row:
-                return row
-    raise ValueError(f"{csv_path}: the CSV has no data rows")
+@dataclasses.dataclass(frozen=True)
+class _Column:
+    dtype: tf.dtypes.DType
+    default: object  # a value for empty fields, or None: the field is required
+    label: str  # "column 1 (label)", for messages
 
 
-def _csv_lines(csv_path: str, header: bool) -> tf.Tensor:
-    """The CSV's non-empty lines (without their line ends), header dropped."""
-    with tf.io.gfile.GFile(csv_path, "rb") as f:
-        lines = [line.rstrip(b"\r\n") for line in f.read().split(b"\n")]
-    lines = [line for line in lines[1 if header else 0 :] if line.strip()]
-    return tf.constant(lines, tf.string)
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    columns: tuple  # of _Column, every column of the CSV
+    paths: tuple  # indices of the path columns, in element order
+    dtypes: tuple  # per path column
+    shapes: tuple  # per path column
+    single: bool  # one path column: the array part is an array, not a tuple
+
+
+def _csv_files(csv_path) -> list[str]:
+    """The CSV files named by a path, a glob pattern or a sequence of them."""
+    entries = [csv_path] if isinstance(csv_path, (str, os.PathLike)) else list(csv_path)
+    if not entries:
+        raise ValueError("from_csv needs at least one CSV file")
+    files = []
+    for entry in map(os.fspath, entries):
+        if any(c in entry for c in "*?["):
+            matched = sorted(tf.io.gfile.glob(entry))
+            if not matched:
+                raise ValueError(f"no CSV file matches {entry!r}")
+            files += matched
+        else:
+            files.append(entry)
+    return files
+
+
+def _head(csv_file: str, header: bool) -> tuple[Optional[list[str]], list[str]]:
+    """The header row (if header) and the first data row, read with Python's csv."""
+    with tf.io.gfile.GFile(csv_file, "rb") as f:
+        text = f.read(1 << 20).decode("utf-8-sig", errors="replace")
+    rows = (row for row in csv.reader(io.StringIO(text, newline="")) if row)
+    names = next(rows, None) if header else None
+    first = next(rows, None)
+    if first is None:
+        raise ValueError(f"{csv_file}: the CSV has no data rows")
+    return names, first
+
+
+def _prefix(base_dir: str) -> str:
+    return base_dir if not base_dir or base_dir.endswith("/") else base_dir + "/"
+
+
+def _resolve(paths, prefix):
+    """Paths joined onto their base folder's prefix, unless _ABSOLUTE."""
+    return tf.where(tf.strings.regex_full_match(paths, _ABSOLUTE), paths, tf.strings.join([prefix, paths]))
 
 
 def _infer_type(value: str) -> tf.dtypes.DType:
-    try:
-        int(value)
-        return tf.int64
-    except ValueError:
-        pass
-    try:
-        float(value)
-        return tf.float32
-    except ValueError:
-        return tf.string
+    for kind, dtype in ((int, tf.int64), (float, tf.float32)):
+        try:
+            kind(value)
+            return dtype
+        except ValueError:
+            pass
+    return tf.string
 
 
-def _resolve(path: tf.Tensor, base_dir: str) -> tf.Tensor:
-    if not base_dir:
-        return path
-    joined = tf.strings.join([base_dir.rstrip("/"), path], separator="/")
-    return tf.where(tf.strings.regex_full_match(path, _ABSOLUTE), path, joined)
+def _path_indices(path_column, names, ncols: int, csv_file: str) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(path_column, (int, str))
+    indices = []
+    for entry in [path_column] if single else list(path_column):
+        if isinstance(entry, str):
+            if names is None:
+                raise ValueError(f"path_column {entry!r} is a column name: it needs header=True")
+            if entry not in names:
+                raise ValueError(f"path_column {entry!r} is not a column of {csv_file} (header: {names})")
+            entry = names.index(entry)
+        if not isinstance(entry, int) or not 0 <= entry < ncols:
+            raise ValueError(f"path_column {entry!r} is not a column of {csv_file} ({ncols} columns)")
+        indices.append(entry)
+    if not indices or len(set(indices)) != len(indices):
+        raise ValueError(f"path_column must name one or more distinct columns, got {path_column!r}")
+    return tuple(indices), single
+
+
+def _per_path(value, n: int, what: str, is_one) -> list:
+    """dtype= / shape= as one entry per path column (None: from the first file)."""
+    if value is None:
+        return [None] * n
+    if n == 1 and is_one(value):
+        return [value]
+    if is_one(value) or len(value) != n:
+        raise ValueError(f"with {n} path columns, {what} must be a sequence of {n} entries, got {value!r}")
+    return list(value)
+
+
+def _layout(files, header, path_column, column_defaults, dtype, shape, base_dir) -> _Layout:
+    names, first = _head(files[0], header)
+    ncols = len(first)
+    paths, single = _path_indices(path_column, names, ncols, files[0])
+    if column_defaults is None:
+        column_defaults = [tf.string if i in paths else _infer_type(v) for i, v in enumerate(first)]
+    elif len(column_defaults) != ncols:
+        raise ValueError(f"column_defaults has {len(column_defaults)} entries but {files[0]} has {ncols} columns")
+    columns = []
+    for i, d in enumerate(column_defaults):
+        if isinstance(d, tf.dtypes.DType):
+            col_dtype, default = d, None
+        else:
+            value = tf.constant(d)
+            col_dtype, default = value.dtype, value.numpy()
+        if col_dtype not in _NUMBER and col_dtype != tf.string:
+            raise TypeError(f"column {i}: {col_dtype.name} columns are not supported (int32, int64, float32, float64, string)")
+        label = f"column {i}" + (f" ({names[i]})" if names and i < len(names) else "")
+        columns.append(_Column(col_dtype, default, label))
+    for i in paths:
+        if columns[i].dtype != tf.string:
+            raise TypeError(f"path column {i} must be a string column, not {columns[i].dtype.name}")
+    # The first row's files give the dtypes and shapes not given.
+    first_paths = _resolve(tf.constant([first[i] for i in paths]), _prefix(base_dir)).numpy()
+    dtypes = _per_path(dtype, len(paths), "dtype", lambda v: not isinstance(v, (list, tuple)))
+    shapes = _per_path(shape, len(paths), "shape", lambda v: isinstance(v, tf.TensorShape) or
+                       not (isinstance(v, (list, tuple)) and v and all(e is None or isinstance(e, (list, tuple, tf.TensorShape)) for e in v)))
+    for k, path in enumerate(first_paths):
+        if dtypes[k] is None or shapes[k] is None:
+            info = inspect(path.decode())
+            dtypes[k] = info.dtype.newbyteorder("=") if dtypes[k] is None else dtypes[k]
+            shapes[k] = info.shape if shapes[k] is None else shapes[k]
+    dtypes = tuple(as_dtype(d) for d in dtypes)
+    shapes = tuple(tf.TensorShape(s) for s in shapes)
+    return _Layout(tuple(columns), paths, dtypes, shapes, single)
+
+
+def _row_bytes(layout: _Layout) -> int:
+    total = 0
+    for dtype, shape in zip(layout.dtypes, layout.shapes):
+        dims = [d if d is not None else 1 for d in shape.as_list()] if shape.rank is not None else [1]
+        total += int(np.prod(dims, dtype=np.int64)) * dtype.size
+    return max(total, 1)
+
+
+def _check(ok, message):
+    """An op that fails with InvalidArgumentError(message) unless ok. (No
+    tf.cond to build the message only on failure: each one costs about 10 ms
+    when an iterator is created, that is per CSV file and epoch.)"""
+    return tf.debugging.Assert(ok, [message], summarize=1)
+
+
+def _at(csv_file, line, *text):
+    """'<csv>:<line>: <text>', the prefix of every CSV error."""
+    return tf.strings.join([csv_file, ":", tf.strings.as_string(line), ": ", *text])
+
+
+def _records(lines: tf.data.Dataset, csv_file, header: bool) -> tf.data.Dataset:
+    """Blocks of one CSV's records, with the 1-based line each starts on, from
+    blocks of its lines (TextLineDataset's: line ends removed) followed by one
+    empty block marking the end of the file. A quoted field may hold line
+    breaks (read as "\\n"): a record ends on the line where its count of quotes
+    becomes even. A UTF-8 byte order mark at the start is dropped, as are blank
+    lines (Python's csv reads them as empty rows) and, with header, the first
+    record.
+
+    Written with few graph nodes (tf.gather, no tf.cond, no slicing by
+    tensors): every node costs time each time an iterator is created."""
+    bom = "^" + "\ufeff"
+
+    def step(state, block):
+        carry, carry_line, next_line, header_left = state
+        n = tf.size(block, out_type=tf.int64)
+        numbers = tf.range(next_line, next_line + n)
+        block = tf.where(tf.equal(numbers, 1), tf.strings.regex_replace(block, bom, ""), block)
+        # The open record carried over (or "", a blank record) comes first.
+        block = tf.concat([tf.reshape(carry, [1]), block], 0)
+        numbers = tf.concat([tf.reshape(carry_line, [1]), numbers], 0)
+        quotes = tf.strings.length(tf.strings.regex_replace(block, '[^"]+', ""))
+        ends = tf.cast(tf.equal(tf.math.cumsum(quotes % 2) % 2, 0), tf.int32)
+        segment = tf.math.cumsum(ends, exclusive=True)
+        complete = tf.reduce_sum(ends)  # records that end in this block; one more may be open
+        joined = tf.strings.unsorted_segment_join(block, segment, complete + 1, separator="\n")
+        starts = tf.math.unsorted_segment_min(numbers, segment, complete + 1)
+        carry, carry_line = tf.gather(joined, complete), tf.gather(starts, complete)
+        keep = tf.not_equal(joined, "") & (tf.range(complete + 1) < complete)
+        is_header = header_left & keep & tf.equal(tf.math.cumsum(tf.cast(keep, tf.int32)), 1)
+        eof = tf.equal(n, 0)
+        ok = ~(eof & tf.not_equal(carry, "")) & (tf.strings.length(carry) <= (1 << 20))
+        trouble = tf.where(
+            eof, "a quote is not closed by the end of the file", "a quoted field runs on for more than 1 MiB (is a quote not closed?)"
+        )
+        with tf.control_dependencies([_check(ok, _at(csv_file, carry_line, trouble))]):
+            kept = tf.reshape(tf.where(keep & ~is_header), [-1])
+            records = (tf.gather(joined, kept), tf.gather(starts, kept))
+        state = (carry, carry_line, next_line + n, header_left & ~tf.reduce_any(keep))
+        return state, records
+
+    initial = (tf.constant(""), tf.constant(0, tf.int64), tf.constant(1, tf.int64), tf.constant(header))
+    return lines.scan(initial, step).filter(lambda records, _: tf.size(records) > 0)
+
+
+def _parse(records, starts, csv_file, prefix, layout: _Layout):
+    """The columns of a block of records (paths resolved), or an error naming
+    the CSV file and the line of the first bad record."""
+    ncols = len(layout.columns)
+    well_formed = tf.strings.regex_full_match(records, _RECORD)
+    unquoted = tf.strings.regex_replace(records, _QUOTED, "")
+    fields = 1 + tf.strings.length(tf.strings.regex_replace(unquoted, "[^,]+", ""))
+    bad = ~well_formed | tf.not_equal(fields, ncols)
+    i = tf.argmax(tf.cast(bad, tf.int32))  # the first bad record, if any (blocks are never empty)
+    found = tf.strings.join([tf.strings.as_string(tf.gather(fields, i)), f" fields, expected {ncols}"])
+    quoting = "a quote inside an unquoted field, or text after a closing quote (quote the whole field, double its quotes)"
+    message = _at(csv_file, tf.gather(starts, i), tf.where(tf.gather(well_formed, i), found, quoting))
+    with tf.control_dependencies([_check(~tf.reduce_any(bad), message)]):
+        texts = tf.io.decode_csv(records, [tf.constant([""])] * ncols)
+    values, bad, says = [], [], []
+    for k, (text, col) in enumerate(zip(texts, layout.columns)):
+        empty = tf.equal(text, "")
+        default = None if col.default is None else tf.constant(col.default, col.dtype)
+        if col.dtype == tf.string:
+            value = text if default is None else tf.where(empty, default, text)
+            values.append(_resolve(value, prefix) if k in layout.paths else value)
+            if default is None:  # a required string: only an empty field is wrong
+                bad.append(empty)
+                says.append(f"{col.label} is empty and has no default")
+            continue
+        valid = tf.strings.regex_full_match(text, _NUMBER[col.dtype])
+        bad.append(~valid if default is None else ~valid & ~empty)
+        invalid = tf.strings.join([f"{col.label} is not a valid {col.dtype.name}: ", tf.strings.substr(text, 0, 100)])
+        says.append(invalid if default is not None else tf.where(empty, f"{col.label} is empty and has no default", invalid))
+        values.append((text, valid, empty, default, col.dtype))
+    if bad:
+        bad = tf.stack(bad, axis=1)
+        row = tf.argmax(tf.cast(tf.reduce_any(bad, axis=1), tf.int32))
+        k = tf.argmax(tf.cast(tf.gather(bad, row), tf.int32))
+        said = tf.gather(tf.stack([s if isinstance(s, str) else tf.gather(s, row) for s in says]), k)
+        checks = [_check(~tf.reduce_any(bad), _at(csv_file, tf.gather(starts, row), said))]
+    else:
+        checks = []
+    with tf.control_dependencies(checks):
+        out = []
+        for v in values:
+            if isinstance(v, tuple):  # a number, converted once every field is known valid
+                text, valid, empty, default, dtype = v
+                number = tf.strings.to_number(tf.where(valid, text, "0"), dtype)
+                v = number if default is None else tf.where(empty, default, number)
+            out.append(tf.identity(v))
+        return tuple(out)
+
+
+def _column_blocks(csv_file, prefix, layout: _Layout, header: bool, lines_per_step: int, **map_args):
+    """One CSV file as blocks of parsed columns (a dataset)."""
+    lines = tf.data.TextLineDataset(csv_file).batch(lines_per_step)
+    lines = lines.concatenate(tf.data.Dataset.from_tensors(tf.constant([], tf.string)))
+    return _records(lines, csv_file, header).map(
+        lambda records, starts: _parse(records, starts, csv_file, prefix, layout), **map_args
+    )
+
+
+def _reader(layout: _Layout):
+    """The map function from (batches of) columns to elements."""
+
+    def read(*cols):
+        arrays = tuple(
+            read_npy(cols[i], dtype, shape=shape) for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes)
+        )
+        array = arrays[0] if layout.single else arrays
+        rest = tuple(c for i, c in enumerate(cols) if i not in layout.paths)
+        if not rest:
+            return array
+        return array, (rest[0] if len(rest) == 1 else rest)
+
+    return read
 
 
 def from_csv(
-    csv_path: Union[str, "os.PathLike[str]"],
+    csv_path: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
     *,
-    dtype: Optional[DTypeLike] = None,
-    shape: ShapeLike = None,
-    path_column: int = 0,
+    dtype: Union[None, DTypeLike, Sequence[Optional[DTypeLike]]] = None,
+    shape: Union[ShapeLike, Sequence[ShapeLike]] = None,
+    path_column: Union[int, str, Sequence[Union[int, str]]] = 0,
     column_defaults: Optional[Sequence] = None,
     header: bool = False,
     base_dir: Optional[str] = None,
@@ -72,52 +324,79 @@ def from_csv(
     deterministic: Optional[bool] = None,
     batch_size: Optional[int] = None,
     drop_remainder: bool = False,
+    block_size: Optional[int] = None,
+    shuffle_files: bool = False,
+    seed: Optional[int] = None,
+    cycle_length: int = 1,
     in_memory: bool = False,
 ) -> tf.data.Dataset:
-    """A dataset of the ``.npy`` files a CSV lists, with the CSV's other columns.
+    """A dataset of the ``.npy`` files CSV files list, with their other columns.
 
-    The CSV is read with TensorFlow's native reader (``CsvDataset``, or
-    ``decode_csv`` once with ``in_memory=True``) and the files with
-    ``read_npy``: no Python runs while the dataset is iterated, so it works
-    with ``num_parallel_calls``, ``tf.data`` service workers and
-    ``tf.distribute``.
+    The CSV files are read in the graph (``TextLineDataset`` and
+    ``decode_csv``) and the arrays with ``read_npy``: no Python runs while the
+    dataset is iterated, so it works with ``num_parallel_calls``, ``tf.data``
+    service workers and ``tf.distribute``. The dataset's source is the list
+    of CSV files: in the tf.data service's ``distributed_epoch`` mode each CSV
+    file is a split, handed whole to one worker.
 
     Elements are ``(array, label)`` when the CSV has one column besides the
     path (``path,label``, as Python's ``csv`` writes it), ``(array, (col,
-    col, ...))`` for several, and ``array`` when the path is the only column.
-    Column types come from ``column_defaults`` or are inferred from the first
-    data row: integers become int64, other numbers float32, anything else
-    string. ``dtype`` and ``shape`` default to what the first file's header
-    says, so the element spec is fully static; a file that disagrees fails
-    with an error naming it.
+    col, ...))`` for several, and ``array`` when the path is the only column;
+    with several path columns, ``array`` is a tuple of arrays in
+    ``path_column`` order. Column types come from ``column_defaults`` or are
+    inferred from the first data row: integers become int64, other numbers
+    float32, anything else string. ``dtype`` and ``shape`` default to what the
+    first row's files say, so the element spec is fully static; a file that
+    disagrees fails with an error naming it.
+
+    A CSV is what Python's ``csv.writer`` writes: quoted fields may hold
+    commas, doubled quotes and line breaks (read as ``"\\n"``); CRLF or LF
+    line ends; a UTF-8 byte order mark at the start and blank lines are
+    skipped. A malformed record, a missing required value or a value of the
+    wrong type fails with ``InvalidArgumentError`` naming the CSV file and
+    the record's 1-based line (``paths.csv:7: column 1 (label) is not a
+    valid int64: oops``).
 
     Args:
-      csv_path: The CSV file (any ``tf.io.gfile`` path).
-      dtype: Element type of the arrays; default: the first file's.
-      shape: Shape of each array (``None`` entries allowed); default: the
-        first file's.
-      path_column: Index of the column that holds the paths.
-      column_defaults: ``CsvDataset`` record defaults for every column,
-        including the path column (a dtype makes a column required).
-      header: Whether the first row is a header to skip.
-      base_dir: Folder that relative paths are relative to; default: the
-        CSV's own folder. Absolute paths and URLs are used as they are.
-      num_parallel_calls: Passed to ``map``.
-      deterministic: Passed to ``map``.
-      batch_size: If set, elements are batches of this many files, read by
-        one batched ``read_npy`` call each (much cheaper per element for
-        small files than batching afterwards).
+      csv_path: A CSV file (any ``tf.io.gfile`` path), a glob pattern, or a
+        sequence of them (shards, read in order unless ``shuffle_files``).
+        With ``header``, every file starts with a header row.
+      dtype: Element type of the arrays, or one per path column; default:
+        the first row's files'.
+      shape: Shape of each array (``None`` entries allowed), or with several
+        path columns a sequence of one shape (or ``None``) per column;
+        default: the first row's files'.
+      path_column: The column that holds the paths (an index, or a name from
+        the header), or a sequence of them: one array per column.
+      column_defaults: A record default for every column, including the path
+        columns: a dtype (int32, int64, float32, float64, string) makes the
+        column required, a value is used for empty fields.
+      header: Whether each CSV file starts with a header row (skipped).
+      base_dir: Folder that relative paths are relative to; default: each
+        CSV file's own folder. Absolute paths and URLs are used as they are.
+      num_parallel_calls: Passed to the ``map`` calls that parse and read.
+      deterministic: Passed to them and to the interleave of CSV files:
+        ``False`` lets elements come out of order when that is faster.
+      batch_size: If set, elements are batches of this many rows, each read
+        by one batched ``read_npy`` call per path column.
       drop_remainder: With ``batch_size``, drop a last partial batch (gives a
         static batch dimension).
-      in_memory: Read and parse the CSV once, now (``tf.io.decode_csv``, the
-        parser ``CsvDataset`` uses; a bad row fails here), and keep its
-        columns in the dataset (``from_tensor_slices``) instead of streaming
-        it with ``CsvDataset``. Needed for the tf.data service's
-        ``distributed_epoch`` mode, which hands rows out to workers and
-        cannot split a ``CsvDataset``; also cheaper per element. The CSV
-        must fit in memory (and, for the tf.data service, in the dataset
-        graph sent to the dispatcher), one record per line; blank lines are
-        skipped.
+      block_size: Without ``batch_size``: how many files one ``read_npy``
+        call reads; the elements are then handed out one by one. Default:
+        from the first row's array sizes, about 1 MiB per read but at most
+        128 files (small files: many per read; files of 1 MiB or more: one).
+        ``1`` reads each element by itself.
+      shuffle_files: Shuffle the order of the CSV files every epoch.
+      seed: Seed of that shuffle.
+      cycle_length: How many CSV files are read at once, their rows
+        interleaved (blocks of up to 1024 lines from each in turn).
+      in_memory: Parse the CSV files once, now, and keep their columns in
+        the dataset (``from_tensor_slices``): each element then costs one
+        read and nothing else, and ``distributed_epoch`` splits the rows one
+        by one (rather than whole CSV files) among the workers. The CSV must
+        fit in memory and in the dataset graph sent to the tf.data service's
+        dispatcher; a bad row fails here. Not with ``shuffle_files`` or
+        ``cycle_length`` (shuffle the rows instead).
 
     Returns:
       A ``tf.data.Dataset``.
@@ -125,55 +404,58 @@ def from_csv(
     >>> ds = tfnpy.data.from_csv("data/paths.csv")  # doctest: +SKIP
     >>> ds.element_spec  # doctest: +SKIP
     (TensorSpec(shape=(10, 10), dtype=tf.float64, name=None), TensorSpec(shape=(), dtype=tf.int64, name=None))
+    >>> ds = tfnpy.data.from_csv("data/shard-*.csv", header=True, path_column=["image", "mask"])  # doctest: +SKIP
     """
-    csv_path = os.fspath(csv_path)
-    if base_dir is None:
-        base_dir = os.path.dirname(csv_path)
-    first = _read_first_row(csv_path, header)
-    if not 0 <= path_column < len(first):
-        raise ValueError(f"path_column {path_column} is not a column of {csv_path} ({len(first)} columns)")
-    if column_defaults is None:
-        column_defaults = [tf.string if i == path_column else _infer_type(v) for i, v in enumerate(first)]
-    elif len(column_defaults) != len(first):
-        raise ValueError(
-            f"column_defaults has {len(column_defaults)} entries but {csv_path} has {len(first)} columns"
-        )
-    first_path = first[path_column]
-    if base_dir and not (first_path.startswith("/") or "://" in first_path):
-        first_path = base_dir.rstrip("/") + "/" + first_path
-    info = inspect(first_path)
-    if dtype is None:
-        dtype = info.dtype.newbyteorder("=")
-    dtype = as_dtype(dtype)
-    if shape is None:
-        shape = info.shape
-    shape = tf.TensorShape(shape)
+    files = _csv_files(csv_path)
+    if cycle_length < 1:
+        raise ValueError(f"cycle_length must be >= 1, got {cycle_length}")
+    if block_size is not None and block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}")
+    if in_memory and (shuffle_files or cycle_length > 1):
+        raise ValueError("in_memory=True keeps the rows in order: shuffle the rows (Dataset.shuffle), not the files")
+    prefixes = [_prefix(os.path.dirname(f) if base_dir is None else base_dir) for f in files]
+    layout = _layout(files, header, path_column, column_defaults, dtype, shape, prefixes[0])
+    map_args = dict(num_parallel_calls=num_parallel_calls, deterministic=deterministic)
+    if block_size is None:
+        block_size = min(_MAX_BLOCK, max(1, _BLOCK_BYTES // _row_bytes(layout)))
+    size = batch_size or block_size
 
     if in_memory:
-        # Parse every line now, with the parser CsvDataset uses, and resolve
-        # the paths once: each element then costs one read_npy and nothing else.
-        record_defaults = [
-            tf.constant([], d) if isinstance(d, tf.dtypes.DType) else tf.constant(d) for d in column_defaults
+        # Every file parsed now, by the same graph code as streaming, in large steps.
+        parts = [
+            list(_column_blocks(f, p, layout, header, 1 << 16))
+            for f, p in zip(files, prefixes)
         ]
-        columns = tf.io.decode_csv(_csv_lines(csv_path, header), record_defaults)
-        columns[path_column] = _resolve(columns[path_column], base_dir)
-        rows = tf.data.Dataset.from_tensor_slices(tuple(columns))
+        parts = [block for blocks in parts for block in blocks]
+        columns = tuple(
+            tf.concat([block[i] for block in parts], 0) if parts else tf.constant([], c.dtype)
+            for i, c in enumerate(layout.columns)
+        )
+        rows = tf.data.Dataset.from_tensor_slices(columns)
+        if size > 1 or batch_size:
+            rows = rows.batch(size, drop_remainder=drop_remainder and bool(batch_size))
     else:
-        rows = tf.data.experimental.CsvDataset(csv_path, list(column_defaults), header=header)
-    if batch_size is not None:
-        rows = rows.batch(batch_size, drop_remainder=drop_remainder)
+        sources = tf.data.Dataset.from_tensor_slices((files, prefixes))
+        if shuffle_files:
+            sources = sources.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+        blocks = sources.interleave(
+            lambda f, p: _column_blocks(f, p, layout, header, _LINES_PER_STEP, **map_args),
+            cycle_length=cycle_length,
+            block_length=1,
+            **(dict(num_parallel_calls=cycle_length, deterministic=deterministic) if cycle_length > 1 else {}),
+        )
+        if size > 1 or batch_size:
+            rows = blocks.rebatch(size, drop_remainder=drop_remainder and bool(batch_size))
+        else:
+            rows = blocks.unbatch()
 
-    # One map does everything: each extra tf.data stage costs more per element
-    # than reading a small file.
-    def decode(*cols):
-        path = cols[path_column] if in_memory else _resolve(cols[path_column], base_dir)
-        array = read_npy(path, dtype, shape=shape)
-        rest = tuple(c for i, c in enumerate(cols) if i != path_column)
-        if not rest:
-            return array
-        return array, (rest[0] if len(rest) == 1 else rest)
-
-    return rows.map(decode, num_parallel_calls=num_parallel_calls, deterministic=deterministic)
+    # One read per batch or block: each tf.data stage costs more per element
+    # than reading a small file, so small files are read many at a time and
+    # handed out one by one (unbatch is cheap).
+    elements = rows.map(_reader(layout), **map_args)
+    if size > 1 and not batch_size:
+        elements = elements.unbatch()
+    return elements
 
 
 def npy_rows(
