@@ -51,7 +51,9 @@ struct Header {
   bool swap = false;           // Data byte order differs from this machine's.
   bool fortran_order = false;  // Data is stored column-major.
   int ndims = 0;
-  int64_t dims[kMaxDims] = {};  // The logical shape, as numpy reports it.
+  // The logical shape, as numpy reports it. Only dims[0, ndims) are set: a
+  // Header is copied a lot, and 512 bytes of zeros per copy are measurable.
+  int64_t dims[kMaxDims];
   uint64_t num_elements = 0;   // Product of dims (1 for a scalar).
   uint64_t data_bytes = 0;     // num_elements * ItemSize(dtype).
   uint64_t data_offset = 0;    // Same as preamble.data_offset.

@@ -1,5 +1,6 @@
 #include "npy/region.h"
 
+#include <cstring>
 #include <string>
 
 #include "npy/text.h"
@@ -23,7 +24,15 @@ Status Select(const Header& header, const Region& region, Selection* out) {
                         " has a negative bound; start and stop must be >= 0");
     }
   }
-  out->array = header;
+  // The header without its unused dims (the copy is on every file's path).
+  Header& a = out->array;
+  a.preamble = header.preamble;
+  a.dtype = header.dtype;
+  a.swap = header.swap;
+  a.fortran_order = header.fortran_order;
+  a.ndims = header.ndims;
+  a.data_offset = header.data_offset;
+  std::memcpy(a.descr, header.descr, sizeof(a.descr));
   out->whole = true;
   uint64_t count = header.num_elements == 0 ? 0 : 1;
   for (int i = 0; i < header.ndims; ++i) {

@@ -35,8 +35,9 @@ struct Selection {
   // order; data_offset stays the whole array's.
   Header array;
   // Clamped bounds on every axis of the whole array (whole axes: [0, dim)).
-  int64_t lo[kMaxDims] = {};
-  int64_t hi[kMaxDims] = {};
+  // (Only [0, array.ndims) are set.)
+  int64_t lo[kMaxDims];
+  int64_t hi[kMaxDims];
   // The selection is the whole array.
   bool whole = true;
 };

@@ -11,6 +11,7 @@ namespace {
 namespace tf = ::tensorflow;
 
 struct Element {
+  Element() {}  // Not zero-filled first (see read_npy_kernel.cc).
   NpyReader reader;
   Selection sel;
 };

@@ -200,6 +200,7 @@ bool FileSource::Size(uint64_t* size) {
 }
 
 tf::Status FileSource::Convert(const Status& status) const {
+  if (status.ok()) return tf::OkStatus();
   if (status.code() != Code::kReadFailed || error_.ok()) {
     return ToTfStatus(status, Context());
   }

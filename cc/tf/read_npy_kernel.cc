@@ -22,6 +22,8 @@ namespace tf = ::tensorflow;
 constexpr int kMaxHeldOpen = 64;
 
 struct Element {
+  // User-provided, so that a batch's elements are not zero-filled first.
+  Element() {}
   FileSource source;
   NpyReader reader;
   Selection sel;
