@@ -49,7 +49,8 @@ tf::Status FileError(const tf::Status& s, const std::string& filename) {
 tf::Status ReadAt(const Job& job, uint64_t offset, size_t n, char* dst,
                   uint64_t* got) {
   absl::string_view result;
-  tf::Status s = job.file->Read(offset, result, absl::MakeSpan(dst, n));
+  // The (offset, n, result, scratch) form: the Span overload is 2.20+ only.
+  tf::Status s = job.file->Read(offset, n, &result, dst);
   if (!s.ok() && !tf::errors::IsOutOfRange(s)) return s;
   if (result.data() != dst && !result.empty()) {
     std::memmove(dst, result.data(), result.size());
