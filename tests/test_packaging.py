@@ -41,6 +41,20 @@ print("after", "tensorflow" in sys.modules)
     assert out.stdout.split() == ["before", "False", "after", "True"], out.stdout
 
 
+@pytest.mark.parametrize("first", ["tensorflow", "tfnpy"])
+def test_import_tfnpy_registers_the_ops_whichever_is_imported_first(first):
+    # A process that only loads a graph using the ops (SavedModel, tf.data
+    # service worker) relies on this.
+    second = "tfnpy" if first == "tensorflow" else "tensorflow"
+    out = run_python(f"""
+import {first}
+import {second}
+from tensorflow.python.framework import op_def_registry
+print(sorted(op for op in ("TFNpy>DecodeNpy", "TFNpy>ReadNpy") if op_def_registry.get(op)))
+""")
+    assert out.stdout.strip() == "['TFNpy>DecodeNpy', 'TFNpy>ReadNpy']", out.stdout
+
+
 def test_lazy_names_resolve_to_the_ops():
     from tfnpy import _ops, data
 

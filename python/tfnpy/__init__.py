@@ -4,8 +4,11 @@
     ds = ds.map(lambda p: tfnpy.read_npy(p, tf.float32, shape=[224, 224, 3]))
 
 ``tfnpy.inspect`` and ``tfnpy.loads`` use the same C++ core without TensorFlow.
-TensorFlow and the op library are loaded the first time ``decode_npy``,
-``read_npy`` or ``data`` is used (PEP 562), so ``import tfnpy`` stays cheap.
+``import tfnpy`` does not import TensorFlow (PEP 562): ``decode_npy``,
+``read_npy`` and ``data`` import it when first used. The op library is loaded
+as soon as TensorFlow is imported, before or after tfnpy, so a process that
+only loads a graph using the ops (a SavedModel, a tf.data service worker) has
+them registered after ``import tfnpy`` as before.
 """
 
 import importlib
@@ -78,9 +81,18 @@ def _load_tensorflow():
             f" (this tfnpy was built against {built}), and it cannot be imported ({e}). "
             f"Install it, e.g. pip install 'tfnpy[cpu]' or 'tfnpy[tensorflow]'. "
             f"tfnpy.loads and tfnpy.inspect work without it.") from e
-    problem = _version_problem(tf.__version__)
-    if problem and _minor(tf.__version__) != _minor(_build_info.TF_VERSION):
-        raise ImportError(problem)
+    if _minor(tf.__version__) != _minor(_build_info.TF_VERSION):
+        raise ImportError(_version_problem(tf.__version__))
+
+
+def _register_ops(tensorflow_module):
+    """Post-import hook on tensorflow: load the op library (TFNpy>DecodeNpy, ReadNpy)."""
+    if _minor(tensorflow_module.__version__) != _minor(_build_info.TF_VERSION):
+        return  # Said at import (a warning) and on first use (ImportError).
+    try:
+        importlib.import_module("tfnpy._ops")
+    except Exception as e:  # noqa: BLE001 - never break `import tensorflow`; first use re-raises
+        warnings.warn(f"tfnpy could not load its op library: {e}", RuntimeWarning, stacklevel=2)
 
 
 def __getattr__(name):
@@ -100,3 +112,9 @@ def __dir__():
 
 
 _warn_if_mismatched()
+try:
+    import wrapt  # A dependency of TensorFlow: where it is missing, so is TensorFlow.
+except ImportError:
+    pass
+else:
+    wrapt.register_post_import_hook(_register_ops, "tensorflow")
