@@ -152,3 +152,11 @@ tfnpy_backend.prepare_metadata_for_build_wheel(".")
 """, cwd=ROOT, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert "2.15.1 is older than the oldest supported" in proc.stderr
+
+
+def test_message_for_a_tensorflow_outside_the_range(monkeypatch):
+    monkeypatch.setattr(tfnpy._build_info, "TF_VERSION", "2.21.0")
+    monkeypatch.setattr(tfnpy, "SUPPORTED_TENSORFLOW", ("2.16", "2.21"))
+    msg = tfnpy._version_problem("2.15.1")
+    assert "TensorFlow 2.15 is outside the range tfnpy supports (2.16 to 2.21)" in msg, msg
+    assert "tensorflow-cpu~=2.21.0" in msg, msg

@@ -44,13 +44,17 @@ def _version_problem(running):
         return (f"tfnpy {__version__} was built against TensorFlow {built}, which is outside the "
                 f"range tfnpy is tested with ({first} to {last}).")
     major, minor = _minor(built)
+    want = ".".join(map(str, _minor(running)))
+    if _minor(first) <= _minor(running) <= _minor(last):
+        fix = (f"Install tfnpy built for TensorFlow {want} (tfnpy supports {first} to {last}; "
+               "from source: pip install --no-build-isolation --force-reinstall --no-deps "
+               "<tfnpy source>), or")
+    else:
+        fix = f"TensorFlow {want} is outside the range tfnpy supports ({first} to {last}). Install"
     return (f"tfnpy {__version__} was built against TensorFlow {built}, but TensorFlow "
             f"{running} is installed: a custom op library only loads in the TensorFlow minor "
-            f"version it was compiled for. Install tfnpy built for TensorFlow "
-            f"{'.'.join(map(str, _minor(running)))} (tfnpy supports {first} to {last}; from "
-            f"source: pip install --no-build-isolation --force-reinstall --no-deps <tfnpy "
-            f"source>), or TensorFlow {major}.{minor} (pip install 'tensorflow-cpu~={major}."
-            f"{minor}.0').")
+            f"version it was compiled for. {fix} TensorFlow {major}.{minor} "
+            f"(pip install 'tensorflow-cpu~={major}.{minor}.0').")
 
 
 def _installed_tensorflow():
