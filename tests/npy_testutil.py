@@ -13,11 +13,13 @@ Two ways to build a file:
   needs, valid or not.
 """
 
+import functools
 import io
 import struct
 import warnings
 
 import numpy as np
+import pytest
 
 MAGIC = b"\x93NUMPY"
 
@@ -272,3 +274,29 @@ def array_mismatch(actual, expected, strict_bool=True):
 def assert_same_array(actual, expected, context="", strict_bool=True):
     msg = array_mismatch(actual, expected, strict_bool)
     assert msg is None, f"{context}: {msg}" if context else msg
+
+
+# ----------------------------------------------------------------------------
+# What this numpy can do.
+
+
+@functools.lru_cache(maxsize=None)
+def _numpy_builds(shape):
+    try:
+        arr = sample_array("float32", shape)
+        np_load(numpy_npy(arr))
+        np_load(make_npy(arr, fortran=True))
+    except (ValueError, RuntimeError):
+        return False
+    return True
+
+
+def needs_numpy_for(shape):
+    """A mark that skips a case whose test files this numpy cannot build or load:
+    numpy < 2.0 has at most 32 dimensions, and numpy < 2.2 stops at 32 in some
+    calls (``tobytes(order="F")``), though tfnpy itself takes up to 64."""
+    shape = tuple(shape)
+    ok = len(shape) <= 32 or _numpy_builds(shape)
+    return pytest.mark.skipif(
+        not ok, reason=f"numpy {np.__version__} cannot build or load a {len(shape)}-dimensional "
+                       "test file (numpy < 2.2 stops at 32 dimensions)")

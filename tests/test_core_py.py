@@ -30,6 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from npy_testutil import (MAGIC, SUPPORTED_DTYPES, assert_same_array,  # noqa: E402
                           build_npy, dict_text, make_npy, np_load, numpy_npy,
                           preamble, raw_data, sample_array)
+from npy_testutil import needs_numpy_for  # noqa: E402
 
 VERSIONS = {"v1": (1, 0), "v2": (2, 0), "v3": (3, 0)}
 
@@ -125,7 +126,7 @@ def _matrix_params():
                     for vid, version in VERSIONS.items():
                         name = {"<": "le", ">": "be", "|": "na"}[bo]
                         yield pytest.param(
-                            dt, bo, layout, shape, version,
+                            dt, bo, layout, shape, version, marks=needs_numpy_for(shape),
                             id=f"{dt}-{name}-{layout}-{sid}-{vid}")
 
 

@@ -25,6 +25,7 @@ from npy_testutil import (SUPPORTED_DTYPES, array_mismatch, assert_same_array,
                           build_npy, descr_of, dict_text, header_bytes,
                           make_npy, native_c, np_load, numpy_npy, raw_data,
                           sample_array)
+from npy_testutil import needs_numpy_for
 
 VERSIONS = {"v1": (1, 0), "v2": (2, 0), "v3": (3, 0)}
 
@@ -79,7 +80,7 @@ def _matrix_params():
                     for vid, version in VERSIONS.items():
                         name = {"<": "le", ">": "be", "|": "na"}[bo]
                         yield pytest.param(
-                            dt, bo, layout, shape, version,
+                            dt, bo, layout, shape, version, marks=needs_numpy_for(shape),
                             id=f"{dt}-{name}-{layout}-{sid}-{vid}")
 
 

@@ -318,6 +318,8 @@ BAD_DESCRS = {
 @pytest.mark.parametrize("descr", list(BAD_DESCRS.values()),
                          ids=list(BAD_DESCRS))
 def test_bad_descr(descr):
+    if descr == "'float_'" and np.lib.NumpyVersion(np.__version__) < "2.0.0":
+        pytest.skip("numpy < 2 still accepts the alias float_ (removed in numpy 2.0)")
     b = hdr3(descr=descr)
     assert numpy_rejects(b)
     assert_invalid(b, "is not a valid dtype")
