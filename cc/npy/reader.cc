@@ -23,6 +23,22 @@ const char* MemorySource::View(uint64_t offset, size_t n) {
   return data_ + offset;
 }
 
+char* Arena::Allocate(size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (n > kBlock / 4) {  // Large: an allocation of its own.
+    large_.emplace_back(new char[n]);
+    return large_.back().get();
+  }
+  n = (n + 15) & ~size_t{15};
+  if (used_ + n > kBlock) {
+    blocks_.emplace_back(new char[kBlock]);
+    used_ = 0;
+  }
+  char* p = blocks_.back().get() + used_;
+  used_ += n;
+  return p;
+}
+
 namespace {
 
 uint64_t DataEnd(const Header& h) { return h.data_offset + h.data_bytes; }
@@ -51,7 +67,7 @@ Status NpyReader::Truncated(uint64_t known_size, bool size_known) const {
                     " bytes after the header, input has fewer");
 }
 
-Status NpyReader::Open(ByteSource* source, const Limits& limits) {
+Status NpyReader::Open(ByteSource* source, const Limits& limits, Arena* arena) {
   source_ = source;
   limits_ = limits;
   held_ = nullptr;
@@ -103,9 +119,15 @@ Status NpyReader::Open(ByteSource* source, const Limits& limits) {
     // Keep the data bytes that came with the first read.
     const uint64_t keep_end = end < got ? end : got;
     const size_t keep = static_cast<size_t>(keep_end - header_.data_offset);
-    owned_.reset(new char[keep]);
-    std::memcpy(owned_.get(), first + header_.data_offset, keep);
-    held_ = owned_.get();
+    char* keep_at;
+    if (arena != nullptr) {
+      keep_at = arena->Allocate(keep);
+    } else {
+      owned_.reset(new char[keep]);
+      keep_at = owned_.get();
+    }
+    std::memcpy(keep_at, first + header_.data_offset, keep);
+    held_ = keep_at;
     held_begin_ = header_.data_offset;
     held_end_ = keep_end;
   }

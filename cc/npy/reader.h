@@ -21,6 +21,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "npy/header.h"
 #include "npy/region.h"
@@ -61,6 +63,25 @@ class MemorySource final : public ByteSource {
   size_t size_;
 };
 
+// Memory for the bytes readers hold between Open and ReadInto, taken in
+// blocks and given back all at once when the arena goes: a batch of many
+// small files then costs a few allocations, not one per file. Thread-safe.
+class Arena {
+ public:
+  Arena() = default;
+  Arena(const Arena&) = delete;
+  Arena& operator=(const Arena&) = delete;
+  // n bytes, valid until the arena is destroyed.
+  char* Allocate(size_t n);
+
+ private:
+  static constexpr size_t kBlock = 1 << 20;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<char[]>> blocks_;  // Bumped through, kBlock each.
+  std::vector<std::unique_ptr<char[]>> large_;   // One allocation each.
+  size_t used_ = kBlock;  // In the last block.
+};
+
 class NpyReader {
  public:
   // Bytes asked for by the first read: a file this small arrives whole, in
@@ -76,7 +97,9 @@ class NpyReader {
   // declared array: kDataTruncated otherwise, whatever size it declares.
   // limits.max_output_bytes is not checked here but by Select, on what is
   // selected. `source` must outlive the reader's use of it (see Detach).
-  Status Open(ByteSource* source, const Limits& limits);
+  // With an arena, the bytes kept from the first read are put there (the
+  // arena must outlive the reader's reads).
+  Status Open(ByteSource* source, const Limits& limits, Arena* arena = nullptr);
 
   const Header& header() const { return header_; }
 

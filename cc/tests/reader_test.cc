@@ -212,6 +212,33 @@ TEST(Reattach) {
               "file changed while being read: its header now says shape (64, 100) of <f4 (float32), was (64, 200)");
 }
 
+TEST(ArenaKeepsWhatSmallFilesBring) {
+  // Readers sharing an arena: each keeps its own bytes (ASan sees any
+  // overlap of two allocations as a wrong value below, any overrun as such).
+  tfnpy::Arena arena;
+  std::vector<std::string> files;
+  std::vector<NpyReader> readers(300);
+  std::vector<FileLike> sources;
+  sources.reserve(300);
+  const DTypeCase& u1 = kDTypes[5];
+  for (int i = 0; i < 300; ++i) {
+    const int64_t n = 1 + (i * 37) % 9000;  // Some past a quarter block, most small.
+    sources.emplace_back(Npy(Dict("|u1", false, ShapeText({n})), FileData(u1, {n}, true, false)));
+    if (!CHECK_OK(readers[i].Open(&sources.back(), Limits(), &arena))) return;
+  }
+  for (int i = 0; i < 300; ++i) {
+    const int64_t n = 1 + (i * 37) % 9000;
+    Selection sel;
+    std::vector<unsigned char> out(static_cast<size_t>(n));
+    readers[i].Detach();
+    if (CHECK_OK(readers[i].Select(Region(), &sel)) && CHECK_OK(readers[i].ReadInto(sel, out.data(), out.size()))) {
+      CheckPattern(u1, out, static_cast<uint64_t>(n));
+    }
+  }
+  char* big = arena.Allocate(1 << 20);
+  std::memset(big, 1, 1 << 20);
+}
+
 // A 256^3 float32 file (64 MiB) that is never held in memory: its data
 // byte at offset o is Pattern(o). Counts the bytes read.
 class BigFile : public tfnpy::ByteSource {

@@ -41,8 +41,9 @@ class DecodeNpyOp : public tf::OpKernel {
       Status s = e.reader.Open(&source, limits_);
       e.reader.Detach();  // Complete: the bytes stay where they are.
       if (!s.ok()) return ToTfStatus(s, context(i));
-      TF_RETURN_IF_ERROR(CheckHeader(e.reader.header(), dtype_, expected_, context(i)));
-      return ToTfStatus(e.reader.Select(Region(), &e.sel), context(i));
+      s = CheckHeader(e.reader.header(), dtype_, expected_);
+      if (s.ok()) s = e.reader.Select(Region(), &e.sel);
+      return s.ok() ? tf::OkStatus() : ToTfStatus(s, context(i));
     }));
     BatchSpec spec;
     spec.batched = batched;
@@ -58,7 +59,8 @@ class DecodeNpyOp : public tf::OpKernel {
     char* base = static_cast<char*>(output->data());
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(stride) + 1000, [&](int64_t i) {
       Element& e = elements[i];
-      return ToTfStatus(e.reader.ReadInto(e.sel, base + i * stride, stride), context(i));
+      const Status s = e.reader.ReadInto(e.sel, base + i * stride, stride);
+      return s.ok() ? tf::OkStatus() : ToTfStatus(s, context(i));
     }));
   }
 

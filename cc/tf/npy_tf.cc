@@ -78,26 +78,21 @@ std::string PartialShapeString(const tf::PartialTensorShape& shape) {
   return ShapeString(dims.data(), shape.dims());
 }
 
-tf::Status CheckHeader(const Header& header, DType expected_dtype,
-                       const tf::PartialTensorShape& expected,
-                       const std::string& context) {
+Status CheckHeader(const Header& header, DType expected_dtype,
+                   const tf::PartialTensorShape& expected) {
   if (header.dtype != expected_dtype) {
-    return tf::errors::InvalidArgument(context, "file holds ",
-                                       DescribeDtype(header), ", expected ",
-                                       DTypeName(expected_dtype));
+    return Status(Code::kBadArgument, "file holds " + DescribeDtype(header) + ", expected " +
+                                          DTypeName(expected_dtype));
   }
   bool compatible = expected.unknown_rank() || expected.dims() == header.ndims;
-  for (int i = 0; compatible && !expected.unknown_rank() && i < header.ndims;
-       ++i) {
-    compatible = expected.dim_size(i) < 0 ||
-                 expected.dim_size(i) == header.dims[i];
+  for (int i = 0; compatible && !expected.unknown_rank() && i < header.ndims; ++i) {
+    compatible = expected.dim_size(i) < 0 || expected.dim_size(i) == header.dims[i];
   }
   if (!compatible) {
-    return tf::errors::InvalidArgument(
-        context, "file has shape ", ShapeString(header.dims, header.ndims),
-        ", expected ", PartialShapeString(expected));
+    return Status(Code::kBadArgument, "file has shape " + ShapeString(header.dims, header.ndims) +
+                                          ", expected " + PartialShapeString(expected));
   }
-  return tf::OkStatus();
+  return Status::Ok();
 }
 
 tf::Status ArrayShape(const Header& array, tf::TensorShape* shape) {
@@ -109,7 +104,7 @@ tf::Status ArrayShape(const Header& array, tf::TensorShape* shape) {
   return tf::OkStatus();
 }
 
-std::string FileSource::Context() const { return "ReadNpy: '" + name_ + "': "; }
+std::string FileSource::Context() const { return "ReadNpy: '" + std::string(name_) + "': "; }
 
 absl::string_view Scheme(absl::string_view name) {
   // As tsl::io::ParseURI: [a-zA-Z][0-9a-zA-Z.]* followed by "://".
@@ -124,27 +119,28 @@ absl::string_view Scheme(absl::string_view name) {
   return name.substr(0, end);
 }
 
-tf::Status FileSource::Open(tf::Env* env, const std::string& name, tf::FileSystem* fs) {
+tf::Status FileSource::Open(tf::Env* env, const tf::tstring& name, tf::FileSystem* fs) {
   env_ = env;
-  name_ = name;
+  name_ = absl::string_view(name.data(), name.size());
   error_ = tf::OkStatus();
-  if (name.find('\0') != std::string::npos) {
+  if (name_.find('\0') != absl::string_view::npos) {
     // The file system would read the file named by the prefix.
     return tf::errors::InvalidArgument(
         "ReadNpy: '", Quote(name.data(), name.size()),
-        "': the path contains a NUL byte at offset ", name.find('\0'));
+        "': the path contains a NUL byte at offset ", name_.find('\0'));
   }
   Close();
-  if (Scheme(name).empty()) {
+  if (Scheme(name_).empty()) {
     do {
       fd_ = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
     } while (fd_ < 0 && errno == EINTR);
     if (fd_ >= 0) return tf::OkStatus();
-    error_ = tf::errors::IOError(name, errno);
+    error_ = tf::errors::IOError(std::string(name_), errno);
     return Convert(Status(Code::kReadFailed, ""));
   }
-  tf::Status s = fs != nullptr ? fs->NewRandomAccessFile(name, nullptr, &file_)
-                               : env->NewRandomAccessFile(name, &file_);
+  const std::string path(name_);
+  tf::Status s = fs != nullptr ? fs->NewRandomAccessFile(path, nullptr, &file_)
+                               : env->NewRandomAccessFile(path, &file_);
   if (s.ok()) return s;
   error_ = s;
   return Convert(Status(Code::kReadFailed, ""));
@@ -167,7 +163,7 @@ Status FileSource::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
       const ssize_t r = ::pread(fd_, dst + *got, want, static_cast<off_t>(offset + *got));
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) {
-        error_ = tf::errors::IOError(name_, errno);
+        error_ = tf::errors::IOError(std::string(name_), errno);
         return Status(Code::kReadFailed, std::string(error_.message()));
       }
       *got += static_cast<size_t>(r);
@@ -196,7 +192,7 @@ bool FileSource::Size(uint64_t* size) {
     *size = static_cast<uint64_t>(st.st_size);
     return true;
   }
-  return env_ != nullptr && env_->GetFileSize(name_, size).ok();
+  return env_ != nullptr && env_->GetFileSize(std::string(name_), size).ok();
 }
 
 tf::Status FileSource::Convert(const Status& status) const {

@@ -11,6 +11,7 @@
 #include "npy/npy_format.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/partial_tensor_shape.h"
+#include "tensorflow/core/platform/tstring.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/platform/env.h"
@@ -38,10 +39,10 @@ tensorflow::Status ReadKernelAttrs(tensorflow::OpKernelConstruction* ctx,
                                    Limits* limits);
 
 // Checks a parsed header against the kernel's dtype and expected shape (of
-// the whole array).
-tensorflow::Status CheckHeader(const Header& header, DType expected_dtype,
-                               const tensorflow::PartialTensorShape& expected,
-                               const std::string& context);
+// the whole array). A core status (kBadArgument), so that the caller builds
+// its context string only for an error.
+Status CheckHeader(const Header& header, DType expected_dtype,
+                   const tensorflow::PartialTensorShape& expected);
 
 // The TensorShape of an array's dims.
 tensorflow::Status ArrayShape(const Header& array, tensorflow::TensorShape* shape);
@@ -72,7 +73,8 @@ class FileSource final : public ByteSource {
   // Opens `name` through env's file systems; errors name the file. With
   // `fs` (the file system of every name in a batch that has `scheme`, looked
   // up once), the per-file registry lookup is skipped.
-  tensorflow::Status Open(tensorflow::Env* env, const std::string& name,
+  // `name` must outlive the source (it is a view, not a copy).
+  tensorflow::Status Open(tensorflow::Env* env, const tensorflow::tstring& name,
                           tensorflow::FileSystem* fs = nullptr);
   void Close();
   bool is_open() const { return fd_ >= 0 || file_ != nullptr; }
@@ -89,7 +91,7 @@ class FileSource final : public ByteSource {
 
  private:
   tensorflow::Env* env_ = nullptr;
-  std::string name_;
+  absl::string_view name_;
   int fd_ = -1;  // A local file.
   std::unique_ptr<tensorflow::RandomAccessFile> file_;  // Any other.
   tensorflow::Status error_;

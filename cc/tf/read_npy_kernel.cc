@@ -58,11 +58,12 @@ class ReadNpyOp : public tf::OpKernel {
     };
 
     absl::InlinedVector<Element, 1> elements(n);
+    Arena arena;  // What small files' first reads keep, until the end of Compute.
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i];
       TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
-      TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Open(&e.source, limits_)));
-      TF_RETURN_IF_ERROR(CheckHeader(e.reader.header(), dtype_, expected_, e.source.Context()));
+      TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Open(&e.source, limits_, n > 1 ? &arena : nullptr)));
+      TF_RETURN_IF_ERROR(e.source.Convert(CheckHeader(e.reader.header(), dtype_, expected_)));
       TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Select(RegionOf(start, stop, i), &e.sel)));
       if (e.reader.complete() || held_open.fetch_add(1) >= kMaxHeldOpen) {
         e.reader.Detach();
