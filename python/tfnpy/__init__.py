@@ -7,8 +7,8 @@
 """
 
 from tfnpy._version import __version__
-from tfnpy._core import NpyInfo, inspect, loads
+from tfnpy._core import NpyInfo, NpzInfo, NpzMember, inspect, loads
 from tfnpy._ops import decode_npy, decode_npz, read_npy, read_npz
 from tfnpy import data
 
-__all__ = ["__version__", "NpyInfo", "data", "decode_npy", "decode_npz", "inspect", "loads", "read_npy", "read_npz"]
+__all__ = ["__version__", "NpyInfo", "NpzInfo", "NpzMember", "data", "decode_npy", "decode_npz", "inspect", "loads", "read_npy", "read_npz"]
