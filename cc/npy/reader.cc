@@ -133,6 +133,7 @@ Status NpyReader::Open(ByteSource* source, const Limits& limits, Arena* arena) {
   }
   if (end <= got && longer == nullptr) return Status::Ok();
   if (at_end) return Truncated(got, true);
+  if (source->Vouched(&size)) return end <= size ? Status::Ok() : Truncated(size, true);
   // Prove the source holds the array's last byte before anyone allocates.
   char last;
   size_t n = 0;

@@ -44,6 +44,11 @@ class ByteSource {
   virtual const char* View(uint64_t /*offset*/, size_t /*n*/) { return nullptr; }
   // The source's size, where it is known without reading; used for messages.
   virtual bool Size(uint64_t* /*size*/) { return false; }
+  // The size a source vouches for: it delivers every byte below it or fails
+  // the read with an error, never a short read (a zip member's declared
+  // size). Open then trusts it instead of reading the array's last byte,
+  // which an inflating source could only reach by inflating everything.
+  virtual bool Vouched(uint64_t* /*size*/) { return false; }
 };
 
 // A buffer in memory, not owned.

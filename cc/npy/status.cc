@@ -24,6 +24,12 @@ const char* CodeName(Code code) {
     case Code::kBadArgument: return "bad_argument";
     case Code::kReadFailed: return "read_failed";
     case Code::kDataLoss: return "data_loss";
+    case Code::kNotZip: return "not_zip";
+    case Code::kZipCorrupt: return "zip_corrupt";
+    case Code::kZipUnsupported: return "zip_unsupported";
+    case Code::kNoMember: return "no_member";
+    case Code::kBadDeflate: return "bad_deflate";
+    case Code::kCrcMismatch: return "crc_mismatch";
   }
   return "unknown";
 }

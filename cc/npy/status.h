@@ -34,8 +34,14 @@ enum class Code : uint8_t {
   kBadArgument,       // The caller passed inconsistent arguments (buffer size, region).
   kReadFailed,        // The byte source could not be read (its own error is in the message).
   kDataLoss,          // The source changed while being read (a file that shrank or was rewritten).
+  kNotZip,            // The input has no zip end-of-central-directory record: not an .npz archive.
+  kZipCorrupt,        // Zip records disagree or point outside the archive (sizes, offsets, overlaps, headers).
+  kZipUnsupported,    // A zip feature we do not read: encryption, multiple disks, a method other than stored/deflate.
+  kNoMember,          // No member of the archive has the key asked for.
+  kBadDeflate,        // A deflated member is not a valid deflate stream or inflates to another size than declared.
+  kCrcMismatch,       // A member's bytes do not have the CRC-32 its archive records.
 };
-constexpr int kNumCodes = static_cast<int>(Code::kDataLoss) + 1;
+constexpr int kNumCodes = static_cast<int>(Code::kCrcMismatch) + 1;
 
 // Short stable name of a code, e.g. kBadMagic -> "bad_magic".
 const char* CodeName(Code code);

@@ -4,10 +4,12 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "npy/npy_format.h"
+#include "npy/zip.h"
 
 namespace py = pybind11;
 
@@ -108,6 +110,75 @@ py::array Loads(const py::object& data, int64_t max_header_size) {
   return out;
 }
 
+// A Python callable read(offset, n) -> bytes (a file object's seek + read)
+// as a byte source; its size is given.
+class CallableSource final : public ByteSource {
+ public:
+  CallableSource(py::object read, uint64_t size) : read_(std::move(read)), size_(size) {}
+  Status Read(uint64_t offset, size_t n, char* dst, size_t* got) override {
+    *got = 0;
+    py::object r = read_(offset, n);
+    Bytes b(r);
+    if (b.size() > n) return Status(Code::kReadFailed, "read returned more bytes than asked for");
+    std::memcpy(dst, b.data(), b.size());
+    *got = b.size();
+    return Status::Ok();
+  }
+  bool Size(uint64_t* size) override {
+    *size = size_;
+    return true;
+  }
+
+ private:
+  py::object read_;
+  uint64_t size_;
+};
+
+// The members of an .npz archive: name, key, compression, sizes, and each
+// .npy member's header (or why it has none). Reads the directory and each
+// member's first bytes only (a deflated member inflates its header alone).
+py::list NpzMembers(ByteSource* source, int64_t max_header_size) {
+  const Limits limits = MakeLimits(max_header_size);
+  ZipArchive zip;
+  Check(zip.Open(source));
+  py::list out;
+  for (const ZipEntry& e : zip.entries()) {
+    py::dict d;
+    d["name"] = py::bytes(e.name).attr("decode")("utf-8", "replace");
+    d["key"] = py::bytes(e.key()).attr("decode")("utf-8", "replace");
+    d["compression"] = ZipMethodName(e.method);
+    d["compressed_size"] = e.compressed_size;
+    d["size"] = e.size;
+    d["directory"] = e.directory();
+    d["header"] = py::none();
+    d["error"] = py::none();
+    if (!e.directory()) {
+      ZipMember member;
+      Status s = zip.OpenMember(e, &member);
+      NpyReader reader;
+      if (s.ok()) s = reader.Open(&member, limits);
+      if (s.ok()) {
+        d["header"] = HeaderDict(reader.header());
+      } else {
+        d["error"] = s.message();
+      }
+    }
+    out.append(d);
+  }
+  return out;
+}
+
+py::list NpzMembersOfBytes(const py::object& data, int64_t max_header_size) {
+  Bytes b(data);
+  MemorySource source(b.data(), b.size());
+  return NpzMembers(&source, max_header_size);
+}
+
+py::list NpzMembersOfFile(const py::object& read, uint64_t size, int64_t max_header_size) {
+  CallableSource source(read, size);
+  return NpzMembers(&source, max_header_size);
+}
+
 // numpy's names of the dtypes the core reads, in the table's order.
 py::tuple DTypeNames() {
   py::tuple names(kNumDTypes);
@@ -129,6 +200,11 @@ PYBIND11_MODULE(_tfnpy_core, m) {
   m.def("loads", &tfnpy::Loads, py::arg("data"),
         py::arg("max_header_size") = 10000,
         "Decodes a complete .npy file from bytes into a new array.");
+  m.def("npz_members", &tfnpy::NpzMembersOfBytes, py::arg("data"), py::arg("max_header_size") = 10000,
+        "The members of an .npz archive held in bytes, with their .npy headers.");
+  m.def("npz_members_of_file", &tfnpy::NpzMembersOfFile, py::arg("read"), py::arg("size"),
+        py::arg("max_header_size") = 10000,
+        "The members of an .npz archive read through read(offset, n) -> bytes.");
   m.attr("MAX_PREAMBLE_SIZE") = tfnpy::kMaxPreambleSize;
   m.attr("DTYPES") = tfnpy::DTypeNames();
 }

@@ -49,7 +49,7 @@ tf::Status AllocateBatch(tf::OpKernelContext* ctx, const BatchSpec& spec, tf::Te
   tf::TensorShape shape;
   if (spec.batched) TF_RETURN_IF_ERROR(shape.AddDimWithStatus(spec.n));
   shape.AppendShape(array);
-  return ctx->allocate_output(0, shape, output);
+  return ctx->allocate_output(spec.output, shape, output);
 }
 
 }  // namespace tfnpy

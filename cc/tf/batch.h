@@ -35,9 +35,11 @@ struct BatchSpec {
   std::function<tensorflow::Status(tensorflow::TensorShape*)> empty_shape;
   // "ReadNpy: " or "DecodeNpy: ".
   std::string op;
+  // The output to allocate.
+  int output = 0;
 };
 
-// Allocates output 0: [n] + the elements' common shape for a batch, the
+// Allocates output spec.output: [n] + the elements' common shape for a batch, the
 // element's shape otherwise. Every element must have element 0's shape; the
 // error names both. Sets *stride to the bytes of one element.
 tensorflow::Status AllocateBatch(tensorflow::OpKernelContext* ctx, const BatchSpec& spec,

@@ -32,6 +32,7 @@ tf::Status ToTfStatus(const Status& status, const std::string& context) {
     case Code::kTooLarge:
       return tf::errors::ResourceExhausted(context, status.message());
     case Code::kDataLoss:
+    case Code::kCrcMismatch:
       return tf::errors::DataLoss(context, status.message());
     default:
       return tf::errors::InvalidArgument(context, status.message());
@@ -58,6 +59,10 @@ tf::Status ReadKernelAttrs(tf::OpKernelConstruction* ctx, DType* dtype,
   TF_RETURN_IF_ERROR(ctx->GetAttr("dtype", &type));
   TF_RETURN_IF_ERROR(FromTfType(type, dtype));
   TF_RETURN_IF_ERROR(ctx->GetAttr("shape", expected));
+  return ReadLimitAttrs(ctx, limits);
+}
+
+tf::Status ReadLimitAttrs(tf::OpKernelConstruction* ctx, Limits* limits) {
   int64_t max_header = 0, max_output = 0;
   TF_RETURN_IF_ERROR(ctx->GetAttr("max_header_size", &max_header));
   TF_RETURN_IF_ERROR(ctx->GetAttr("max_output_bytes", &max_output));
@@ -104,7 +109,7 @@ tf::Status ArrayShape(const Header& array, tf::TensorShape* shape) {
   return tf::OkStatus();
 }
 
-std::string FileSource::Context() const { return "ReadNpy: '" + std::string(name_) + "': "; }
+std::string FileSource::Context() const { return op_ + ": '" + std::string(name_) + "': "; }
 
 absl::string_view Scheme(absl::string_view name) {
   // As tsl::io::ParseURI: [a-zA-Z][0-9a-zA-Z.]* followed by "://".
@@ -126,7 +131,7 @@ tf::Status FileSource::Open(tf::Env* env, const tf::tstring& name, tf::FileSyste
   if (name_.find('\0') != absl::string_view::npos) {
     // The file system would read the file named by the prefix.
     return tf::errors::InvalidArgument(
-        "ReadNpy: '", Quote(name.data(), name.size()),
+        op_, ": '", Quote(name.data(), name.size()),
         "': the path contains a NUL byte at offset ", name_.find('\0'));
   }
   Close();
@@ -195,15 +200,90 @@ bool FileSource::Size(uint64_t* size) {
   return env_ != nullptr && env_->GetFileSize(std::string(name_), size).ok();
 }
 
-tf::Status FileSource::Convert(const Status& status) const {
+tf::Status FileSource::Convert(const Status& status, const std::string& more) const {
   if (status.ok()) return tf::OkStatus();
   if (status.code() != Code::kReadFailed || error_.ok()) {
-    return ToTfStatus(status, Context());
+    return ToTfStatus(status, Context() + more);
   }
   // Some file systems give no message at all: then say what kind of error.
   std::string message(error_.message());
   if (message.empty()) message = absl::StatusCodeToString(error_.code());
-  return tf::Status(error_.code(), Context() + message);
+  return tf::Status(error_.code(), Context() + more + message);
+}
+
+// start and stop: scalars (rows of axis 0), vectors of k bounds (the first
+// k axes), or [n, k] matrices (one region per file of a batch).
+tf::Status CheckRegionBounds(const std::string& op, const tf::Tensor& start, const tf::Tensor& stop, bool batched,
+                             int64_t n) {
+  if (start.shape() != stop.shape()) {
+    return tf::errors::InvalidArgument(op, "start and stop must have the same shape, got ",
+                                       start.shape().DebugString(), " and ",
+                                       stop.shape().DebugString());
+  }
+  if (start.dims() > 2 || (start.dims() == 2 && !batched)) {
+    return tf::errors::InvalidArgument(
+        op, "start and stop must be scalars, vectors of bounds for the first axes, or (for a "
+        "vector of filenames) matrices of one row per file; got shape ",
+        start.shape().DebugString(), batched ? "" : " for a scalar filename");
+  }
+  if (start.dims() == 2 && start.dim_size(0) != n) {
+    return tf::errors::InvalidArgument(op, "start and stop have ", start.dim_size(0),
+                                       " rows (regions), but there are ", n, " files");
+  }
+  const int64_t k = start.dims() == 0 ? 1 : start.dim_size(start.dims() - 1);
+  if (k > kMaxDims) {
+    return tf::errors::InvalidArgument(op, "a region over ", k, " axes; at most ", kMaxDims,
+                                       " are possible");
+  }
+  const auto lo = start.flat<int64_t>();
+  const auto hi = stop.flat<int64_t>();
+  for (int64_t j = 0; j < lo.size(); ++j) {
+    if (lo(j) < 0 || hi(j) < 0) {
+      return tf::errors::InvalidArgument(
+          op, "region [", lo(j), ", ", hi(j), ") on axis ", j % k,
+          " has a negative bound; start and stop must be >= 0");
+    }
+  }
+  return tf::OkStatus();
+}
+
+Region RegionOf(const tf::Tensor& start, const tf::Tensor& stop, int64_t i) {
+  Region r;
+  const auto lo = start.flat<int64_t>();
+  const auto hi = stop.flat<int64_t>();
+  r.rank = start.dims() == 0 ? 1 : static_cast<int>(start.dim_size(start.dims() - 1));
+  const int64_t first = start.dims() == 2 ? i * r.rank : 0;
+  for (int k = 0; k < r.rank; ++k) {
+    r.start[k] = lo(first + k);
+    r.stop[k] = hi(first + k);
+  }
+  return r;
+}
+
+// An empty batch has no file to take the shape from: the attr's, cut by
+// the region.
+tf::Status RegionBatchShape(const std::string& op, const tf::PartialTensorShape& expected, const tf::Tensor& start,
+                            const tf::Tensor& stop, tf::TensorShape* shape) {
+  if (expected.unknown_rank()) {
+    return tf::errors::InvalidArgument(
+        op, "cannot infer the array shape of an empty batch; pass shape=");
+  }
+  const Region r = start.dims() == 2 ? Region() : RegionOf(start, stop, 0);
+  if (r.rank > expected.dims()) {
+    return tf::errors::InvalidArgument(op, "a region over ", r.rank,
+                                       " axes does not fit shape ", PartialShapeString(expected));
+  }
+  tf::TensorShape out;
+  for (int i = 0; i < expected.dims(); ++i) {
+    int64_t d = expected.dim_size(i) < 0 ? 0 : expected.dim_size(i);
+    if (i < r.rank) {
+      const int64_t hi = r.stop[i] < d ? r.stop[i] : d;
+      d = r.start[i] < hi ? hi - r.start[i] : 0;
+    }
+    TF_RETURN_IF_ERROR(out.AddDimWithStatus(d));
+  }
+  *shape = out;
+  return tf::OkStatus();
 }
 
 }  // namespace tfnpy

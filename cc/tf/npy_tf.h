@@ -11,6 +11,7 @@
 #include "npy/npy_format.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/partial_tensor_shape.h"
+#include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/platform/tstring.h"
 #include "tensorflow/core/framework/tensor_shape.h"
 #include "tensorflow/core/framework/types.h"
@@ -23,7 +24,7 @@ namespace tfnpy {
 // "{bool, int8, ..., complex128}".
 std::string DTypeAttrList();
 
-// kTooLarge becomes ResourceExhausted, kDataLoss DataLoss, everything else
+// kTooLarge becomes ResourceExhausted, kDataLoss and kCrcMismatch DataLoss, everything else
 // InvalidArgument. The message is prefixed with `context` ("DecodeNpy: ",
 // "ReadNpy: 'a.npy': ").
 tensorflow::Status ToTfStatus(const Status& status, const std::string& context);
@@ -37,6 +38,9 @@ tensorflow::Status ReadKernelAttrs(tensorflow::OpKernelConstruction* ctx,
                                    DType* dtype,
                                    tensorflow::PartialTensorShape* expected,
                                    Limits* limits);
+
+// Reads the max_header_size and max_output_bytes attrs.
+tensorflow::Status ReadLimitAttrs(tensorflow::OpKernelConstruction* ctx, Limits* limits);
 
 // Checks a parsed header against the kernel's dtype and expected shape (of
 // the whole array). A core status (kBadArgument), so that the caller builds
@@ -84,18 +88,34 @@ class FileSource final : public ByteSource {
   bool Size(uint64_t* size) override;
 
   // A core status from this source's reader as a TensorFlow status, with the
-  // file named; a read failure keeps TensorFlow's code and message.
-  tensorflow::Status Convert(const Status& status) const;
+  // file named (then `more`); a read failure keeps TensorFlow's code and message.
+  tensorflow::Status Convert(const Status& status, const std::string& more = "") const;
   // "ReadNpy: 'name': "
   std::string Context() const;
+  // The op named in messages ("ReadNpy", the default).
+  void set_op(const std::string& op) { op_ = op; }
 
  private:
   tensorflow::Env* env_ = nullptr;
+  std::string op_ = "ReadNpy";
   absl::string_view name_;
   int fd_ = -1;  // A local file.
   std::unique_ptr<tensorflow::RandomAccessFile> file_;  // Any other.
   tensorflow::Status error_;
 };
+
+// Regions from ReadNpy/ReadNpz's start and stop inputs. `op` prefixes
+// messages ("ReadNpy: ").
+// start and stop: scalars (rows of axis 0), vectors of k bounds (the first k
+// axes), or [n, k] matrices (one region per file of a batch of n).
+tensorflow::Status CheckRegionBounds(const std::string& op, const tensorflow::Tensor& start,
+                                     const tensorflow::Tensor& stop, bool batched, int64_t n);
+// Element i's region (bounds already checked).
+Region RegionOf(const tensorflow::Tensor& start, const tensorflow::Tensor& stop, int64_t i);
+// The array shape of an empty batch: `expected`'s, cut by the region.
+tensorflow::Status RegionBatchShape(const std::string& op, const tensorflow::PartialTensorShape& expected,
+                                    const tensorflow::Tensor& start, const tensorflow::Tensor& stop,
+                                    tensorflow::TensorShape* shape);
 
 }  // namespace tfnpy
 

@@ -18,11 +18,10 @@ using ::tensorflow::shape_inference::ShapeHandle;
 
 // Output = input's batch dim (if it is a vector) + the array's shape, whose
 // first `region_rank` dims are replaced by `region` when given.
-Status OutputShape(InferenceContext* c, const std::vector<DimensionHandle>* region) {
+Status OutputShapeFor(InferenceContext* c, const PartialTensorShape& expected,
+                      const std::vector<DimensionHandle>* region, int output) {
   ShapeHandle input;
   TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(0), 1, &input));
-  PartialTensorShape expected;
-  TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
   ShapeHandle array;
   TF_RETURN_IF_ERROR(c->MakeShapeFromPartialTensorShape(expected, &array));
   if (region != nullptr && c->RankKnown(array)) {
@@ -34,34 +33,38 @@ Status OutputShape(InferenceContext* c, const std::vector<DimensionHandle>* regi
     for (int i = 0; i < k; ++i) TF_RETURN_IF_ERROR(c->ReplaceDim(array, i, (*region)[i], &array));
   }
   if (!c->RankKnown(input)) {
-    c->set_output(0, c->UnknownShape());
+    c->set_output(output, c->UnknownShape());
     return tensorflow::OkStatus();
   }
   if (c->Rank(input) == 0) {
-    c->set_output(0, array);
+    c->set_output(output, array);
     return tensorflow::OkStatus();
   }
   ShapeHandle out;
   TF_RETURN_IF_ERROR(c->Concatenate(c->Vector(c->Dim(input, 0)), array, &out));
-  c->set_output(0, out);
+  c->set_output(output, out);
   return tensorflow::OkStatus();
+}
+
+Status OutputShape(InferenceContext* c, const std::vector<DimensionHandle>* region) {
+  PartialTensorShape expected;
+  TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
+  return OutputShapeFor(c, expected, region, 0);
 }
 
 // The region's dims where start and stop are constants (for [n, k] bounds:
 // where every row agrees), Python slice semantics against the attr's dims.
-Status ReadShape(InferenceContext* c) {
+Status ReadShapeFor(InferenceContext* c, const PartialTensorShape& expected, int output) {
   ShapeHandle bounds;
   TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(1), 2, &bounds));
   TF_RETURN_IF_ERROR(c->Merge(bounds, c->input(2), &bounds));
-  PartialTensorShape expected;
-  TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
   const int rank = c->RankKnown(bounds) ? c->Rank(bounds) : -1;
   int64_t k = rank == 0 ? 1 : rank > 0 ? c->Value(c->Dim(bounds, rank - 1)) : -1;
   if (k < 0) {
     // How many axes the region bounds is not known: keep the attr's rank only.
-    if (expected.unknown_rank()) return OutputShape(c, nullptr);
+    if (expected.unknown_rank()) return OutputShapeFor(c, expected, nullptr, output);
     std::vector<DimensionHandle> region(expected.dims(), c->UnknownDim());
-    return OutputShape(c, &region);
+    return OutputShapeFor(c, expected, &region, output);
   }
   const tensorflow::Tensor* start = c->input_tensor(1);
   const tensorflow::Tensor* stop = c->input_tensor(2);
@@ -87,7 +90,25 @@ Status ReadShape(InferenceContext* c) {
       if (size >= 0) region[i] = c->MakeDim(size);
     }
   }
-  return OutputShape(c, &region);
+  return OutputShapeFor(c, expected, &region, output);
+}
+
+Status ReadShape(InferenceContext* c) {
+  PartialTensorShape expected;
+  TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
+  return ReadShapeFor(c, expected, 0);
+}
+
+// One output per key, each shaped like ReadNpy's from its own `shapes` entry.
+Status NpzShape(InferenceContext* c) {
+  std::vector<PartialTensorShape> shapes;
+  TF_RETURN_IF_ERROR(c->GetAttr("shapes", &shapes));
+  if (static_cast<int>(shapes.size()) != c->num_outputs()) {
+    return tensorflow::errors::InvalidArgument("shapes has ", shapes.size(), " entries for ", c->num_outputs(),
+                                               " keys");
+  }
+  for (int i = 0; i < c->num_outputs(); ++i) TF_RETURN_IF_ERROR(ReadShapeFor(c, shapes[i], i));
+  return tensorflow::OkStatus();
 }
 
 }  // namespace
@@ -142,6 +163,51 @@ max_header_size: Longest header accepted, in characters (numpy's default).
 max_output_bytes: Largest region accepted from each file (the cap is per file,
   not for the whole batch), checked once the file is known to hold its data
   and before anything is allocated (ResourceExhausted above it); -1 for no cap.
+)doc");
+
+REGISTER_OP("TFNpy>ReadNpz")
+    .Input("filename: string")
+    .Input("start: int64")
+    .Input("stop: int64")
+    .Output("output: dtypes")
+    .Attr("keys: list(string) >= 1")
+    .Attr("dtypes: list(" + DTypeAttrList() + ") >= 1")
+    .Attr("shapes: list(shape)")
+    .Attr("max_header_size: int = 10000")
+    .Attr("max_output_bytes: int = 17179869184")
+    .SetShapeFn(NpzShape)
+    .Doc(R"doc(
+Reads arrays from .npz archives (zip files of .npy members, np.savez and
+np.savez_compressed) through TensorFlow's file systems.
+
+filename: A scalar path, or a vector of paths to archives whose members of
+  each key share dtype and shape.
+start: As ReadNpy's, applied to every key's array.
+stop: As ReadNpy's.
+output: One tensor per key: the array np.load(file)[key] gives (a region of
+  it; for a vector of paths, stacked along a new axis 0).
+keys: The members, as numpy names them ("x" for x.npy, "arr_0").
+dtypes: The element type of each key's array.
+shapes: The shape each key's whole array must have (unknown dims match any).
+max_header_size: Longest .npy header accepted, in characters.
+max_output_bytes: Largest region accepted from each member, checked before
+  anything is allocated or inflated past the member's header.
+)doc");
+
+REGISTER_OP("TFNpy>DecodeNpz")
+    .Input("contents: string")
+    .Input("start: int64")
+    .Input("stop: int64")
+    .Output("output: dtypes")
+    .Attr("keys: list(string) >= 1")
+    .Attr("dtypes: list(" + DTypeAttrList() + ") >= 1")
+    .Attr("shapes: list(shape)")
+    .Attr("max_header_size: int = 10000")
+    .Attr("max_output_bytes: int = -1")
+    .SetShapeFn(NpzShape)
+    .Doc(R"doc(
+Decodes arrays from the bytes of .npz archives: ReadNpz on contents held in
+a string tensor (a scalar, or a vector of archives).
 )doc");
 
 }  // namespace tfnpy

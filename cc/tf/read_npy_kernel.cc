@@ -45,7 +45,7 @@ class ReadNpyOp : public tf::OpKernel {
     const int64_t n = files.size();
     const tf::Tensor& start = ctx->input(1);
     const tf::Tensor& stop = ctx->input(2);
-    OP_REQUIRES_OK(ctx, CheckBounds(start, stop, names.dims() == 1, n));
+    OP_REQUIRES_OK(ctx, CheckRegionBounds("ReadNpy: ", start, stop, names.dims() == 1, n));
     tf::Env* env = ctx->env();
     std::atomic<int> held_open{0};
     // One file-system lookup for the batch: every name with the first
@@ -80,7 +80,9 @@ class ReadNpyOp : public tf::OpKernel {
     spec.describe = [&](int64_t i) {
       return "'" + std::string(files(i)) + "' (element " + std::to_string(i) + ")";
     };
-    spec.empty_shape = [&](tf::TensorShape* shape) { return EmptyBatchShape(start, stop, shape); };
+    spec.empty_shape = [&](tf::TensorShape* shape) {
+      return RegionBatchShape("ReadNpy: ", expected_, start, stop, shape);
+    };
     tf::Tensor* output = nullptr;
     uint64_t stride = 0;
     OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &stride));
@@ -101,81 +103,6 @@ class ReadNpyOp : public tf::OpKernel {
   }
 
  private:
-  // start and stop: scalars (rows of axis 0), vectors of k bounds (the first
-  // k axes), or [n, k] matrices (one region per file of a batch).
-  static tf::Status CheckBounds(const tf::Tensor& start, const tf::Tensor& stop, bool batched,
-                                int64_t n) {
-    if (start.shape() != stop.shape()) {
-      return tf::errors::InvalidArgument("ReadNpy: start and stop must have the same shape, got ",
-                                         start.shape().DebugString(), " and ",
-                                         stop.shape().DebugString());
-    }
-    if (start.dims() > 2 || (start.dims() == 2 && !batched)) {
-      return tf::errors::InvalidArgument(
-          "ReadNpy: start and stop must be scalars, vectors of bounds for the first axes, or (for a "
-          "vector of filenames) matrices of one row per file; got shape ",
-          start.shape().DebugString(), batched ? "" : " for a scalar filename");
-    }
-    if (start.dims() == 2 && start.dim_size(0) != n) {
-      return tf::errors::InvalidArgument("ReadNpy: start and stop have ", start.dim_size(0),
-                                         " rows (regions), but there are ", n, " files");
-    }
-    const int64_t k = start.dims() == 0 ? 1 : start.dim_size(start.dims() - 1);
-    if (k > kMaxDims) {
-      return tf::errors::InvalidArgument("ReadNpy: a region over ", k, " axes; at most ", kMaxDims,
-                                         " are possible");
-    }
-    const auto lo = start.flat<int64_t>();
-    const auto hi = stop.flat<int64_t>();
-    for (int64_t j = 0; j < lo.size(); ++j) {
-      if (lo(j) < 0 || hi(j) < 0) {
-        return tf::errors::InvalidArgument(
-            "ReadNpy: region [", lo(j), ", ", hi(j), ") on axis ", j % k,
-            " has a negative bound; start and stop must be >= 0");
-      }
-    }
-    return tf::OkStatus();
-  }
-
-  static Region RegionOf(const tf::Tensor& start, const tf::Tensor& stop, int64_t i) {
-    Region r;
-    const auto lo = start.flat<int64_t>();
-    const auto hi = stop.flat<int64_t>();
-    r.rank = start.dims() == 0 ? 1 : static_cast<int>(start.dim_size(start.dims() - 1));
-    const int64_t first = start.dims() == 2 ? i * r.rank : 0;
-    for (int k = 0; k < r.rank; ++k) {
-      r.start[k] = lo(first + k);
-      r.stop[k] = hi(first + k);
-    }
-    return r;
-  }
-
-  // An empty batch has no file to take the shape from: the attr's, cut by
-  // the region.
-  tf::Status EmptyBatchShape(const tf::Tensor& start, const tf::Tensor& stop,
-                             tf::TensorShape* shape) const {
-    if (expected_.unknown_rank()) {
-      return tf::errors::InvalidArgument(
-          "ReadNpy: cannot infer the array shape of an empty batch; pass shape=");
-    }
-    const Region r = start.dims() == 2 ? Region() : RegionOf(start, stop, 0);
-    if (r.rank > expected_.dims()) {
-      return tf::errors::InvalidArgument("ReadNpy: a region over ", r.rank,
-                                         " axes does not fit shape ", PartialShapeString(expected_));
-    }
-    tf::TensorShape out;
-    for (int i = 0; i < expected_.dims(); ++i) {
-      int64_t d = expected_.dim_size(i) < 0 ? 0 : expected_.dim_size(i);
-      if (i < r.rank) {
-        const int64_t hi = r.stop[i] < d ? r.stop[i] : d;
-        d = r.start[i] < hi ? hi - r.start[i] : 0;
-      }
-      TF_RETURN_IF_ERROR(out.AddDimWithStatus(d));
-    }
-    *shape = out;
-    return tf::OkStatus();
-  }
-
   DType dtype_;
   tf::PartialTensorShape expected_;
   Limits limits_;

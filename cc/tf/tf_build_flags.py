@@ -2,7 +2,7 @@
 
 Usage: python tf_build_flags.py OUT.cmake
 Sets TF_VERSION, TF_COMPILE_FLAGS and TF_LINK_FLAGS (lists holding the flags
-of tf.sysconfig exactly as returned).
+of tf.sysconfig exactly as returned) and TF_INCLUDE_DIR (tf.sysconfig.get_include()).
 """
 import os
 import sys
@@ -22,6 +22,7 @@ def main(out_path):
         "TF_VERSION": [tf.__version__],
         "TF_COMPILE_FLAGS": tf.sysconfig.get_compile_flags(),
         "TF_LINK_FLAGS": tf.sysconfig.get_link_flags(),
+        "TF_INCLUDE_DIR": [tf.sysconfig.get_include()],
     }
     with open(out_path, "w", encoding="utf-8") as f:
         for name, items in values.items():

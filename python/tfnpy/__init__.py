@@ -17,13 +17,15 @@ import warnings
 from importlib import metadata
 
 from tfnpy import _build_info
-from tfnpy._core import NpyInfo, inspect, loads
+from tfnpy._core import NpyInfo, NpzInfo, NpzMember, inspect, loads
 from tfnpy._version import SUPPORTED_TENSORFLOW, __version__
 
-__all__ = ["__version__", "NpyInfo", "data", "decode_npy", "inspect", "loads", "read_npy"]
+__all__ = ["__version__", "NpyInfo", "NpzInfo", "NpzMember", "data", "decode_npy", "decode_npz", "inspect",
+           "loads", "read_npy", "read_npz"]
 
 # Names that need TensorFlow, and the module that has each.
-_LAZY = {"decode_npy": "tfnpy._ops", "read_npy": "tfnpy._ops", "data": "tfnpy.data"}
+_LAZY = {"decode_npy": "tfnpy._ops", "read_npy": "tfnpy._ops", "decode_npz": "tfnpy._ops",
+         "read_npz": "tfnpy._ops", "data": "tfnpy.data"}
 
 
 class TensorFlowVersionWarning(UserWarning):

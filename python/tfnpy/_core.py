@@ -6,7 +6,7 @@ import dataclasses
 import errno
 import operator
 import os
-from typing import Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 
@@ -75,6 +75,69 @@ class NpyInfo:
         return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
 
 
+@dataclasses.dataclass(frozen=True)
+class NpzMember:
+    """One member of an ``.npz`` archive, as ``tfnpy.inspect`` lists it.
+
+    Attributes:
+      key: The name numpy gives it (``x`` for ``x.npy``): what ``read_npz`` takes.
+      name: The name stored in the archive.
+      compression: ``"stored"``, ``"deflated"``, or another method's name
+        (``"bzip2"``, ``"lzma"``: listed, not read).
+      compressed_size: Bytes the member takes in the archive.
+      size: Uncompressed bytes.
+      info: The ``.npy`` header (an ``NpyInfo``), or None if the member is a
+        directory or not a ``.npy`` file tfnpy reads (then ``error`` says why).
+      error: Why ``info`` is None, or None.
+    """
+
+    key: str
+    name: str
+    compression: str
+    compressed_size: int
+    size: int
+    info: Optional[NpyInfo]
+    error: Optional[str]
+
+
+@dataclasses.dataclass(frozen=True)
+class NpzInfo:
+    """What an ``.npz`` archive holds: its members, in directory order."""
+
+    members: Tuple[NpzMember, ...]
+
+    def __getitem__(self, key: str) -> NpzMember:
+        """The member ``np.load(f)[key]`` would read."""
+        for name in (key, key + ".npy"):
+            for m in reversed(self.members):
+                if m.name == name:
+                    return m
+        raise KeyError(f"{key!r} is not a member; members: {', '.join(m.key for m in self.members)}")
+
+    def keys(self) -> Tuple[str, ...]:
+        return tuple(m.key for m in self.members if not m.name.endswith("/"))
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _npz_info(members) -> NpzInfo:
+    return NpzInfo(
+        tuple(
+            NpzMember(
+                key=m["key"],
+                name=m["name"],
+                compression=m["compression"],
+                compressed_size=int(m["compressed_size"]),
+                size=int(m["size"]),
+                info=None if m["header"] is None else _info(m["header"]),
+                error=m["error"] if not m["directory"] else "a directory",
+            )
+            for m in members
+        )
+    )
+
+
 def _info(d: dict) -> NpyInfo:
     return NpyInfo(
         dtype=np.dtype(d["descr"]),
@@ -101,14 +164,27 @@ def _read(path: str, read):
         raise OSError(f"{path}: {e.message}") from e
 
 
-def _read_header_bytes(f, max_header_size: int) -> bytes:
+def _inspect_file(f, max_header_size: int):
+    """NpyInfo or NpzInfo of an open binary file: an .npz is recognised by its zip magic."""
     prefix = f.read(_tfnpy_core.MAX_PREAMBLE_SIZE)
-    size = _tfnpy_core.header_size(prefix, max_header_size)
-    return prefix + f.read(max(0, size - len(prefix)))
+    if prefix[:4] not in _ZIP_MAGIC:
+        size = _tfnpy_core.header_size(prefix, max_header_size)
+        return _info(_tfnpy_core.parse_header(prefix + f.read(max(0, size - len(prefix))), max_header_size))
+    f.seek(0, os.SEEK_END)
+    size = f.tell()
+
+    def read_at(offset, n):
+        f.seek(offset)
+        return f.read(n)
+
+    return _npz_info(_tfnpy_core.npz_members_of_file(read_at, size, max_header_size))
 
 
-def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000) -> NpyInfo:
-    """Reads the header of a ``.npy`` file or of its bytes.
+def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000) -> Union[NpyInfo, NpzInfo]:
+    """Reads the header of a ``.npy`` file or of its bytes; for an ``.npz``
+    archive, lists its members (``NpzInfo``: each member's key, compression,
+    sizes and ``.npy`` header), reading only the directory and each member's
+    first bytes.
 
     Only the header is read from a file, and no TensorFlow op runs, so this is
     cheap enough to call on a dataset's first file to learn its dtype and
@@ -137,7 +213,9 @@ def inspect(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000)
     max_header_size = check_max_header_size(max_header_size)
     kind, value = _as_source(source)
     if kind == "path":
-        value = _read(value, lambda f: _read_header_bytes(f, max_header_size))
+        return _read(value, lambda f: _inspect_file(f, max_header_size))
+    if bytes(value[:4]) in _ZIP_MAGIC:
+        return _npz_info(_tfnpy_core.npz_members(value, max_header_size))
     return _info(_tfnpy_core.parse_header(value, max_header_size))
 
 

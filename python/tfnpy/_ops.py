@@ -41,10 +41,14 @@ def _load_library():
 _lib = _load_library()
 _raw_decode_npy = _lib.tf_npy_decode_npy
 _raw_read_npy = _lib.tf_npy_read_npy
+_raw_read_npz = _lib.tf_npy_read_npz
+_raw_decode_npz = _lib.tf_npy_decode_npz
 
 # Decoding is not differentiable with respect to the file bytes.
 tf.no_gradient("TFNpy>DecodeNpy")
 tf.no_gradient("TFNpy>ReadNpy")
+tf.no_gradient("TFNpy>ReadNpz")
+tf.no_gradient("TFNpy>DecodeNpz")
 
 
 def as_dtype(dtype: DTypeLike) -> tf.dtypes.DType:
@@ -269,3 +273,123 @@ def read_npy(
         max_output_bytes=_max_output(max_output_bytes),
         name=name,
     )
+
+
+def _members(key, dtype, shape):
+    """(keys, dtypes, shapes, several) from read_npz's key/dtype/shape arguments."""
+    if isinstance(key, dict):
+        if dtype is not None:
+            raise TypeError("with a dict of keys, give each key's dtype in the dict (dtype= must be None)")
+        if not key:
+            raise ValueError("the dict of keys is empty: name at least one member")
+        keys = list(key)
+        if shape is not None and not isinstance(shape, dict):
+            raise TypeError("with a dict of keys, shape= must be None or a dict {key: shape}")
+        shapes = [as_shape((shape or {}).get(k)) for k in keys]
+        unknown = set(shape or {}) - set(keys)
+        if unknown:
+            raise ValueError(f"shape= names keys that are not read: {sorted(unknown)}")
+        return keys, [as_dtype(key[k]) for k in keys], shapes, True
+    if not isinstance(key, str):
+        raise TypeError(f"key must be a str (a member name as numpy gives it) or a dict {{key: dtype}}, got {type(key).__name__}")
+    if dtype is None:
+        raise TypeError("dtype is required for a single key")
+    return [key], [as_dtype(dtype)], [as_shape(shape)], False
+
+
+def _npz(raw, first, key, dtype, shape, start, stop, name, max_header_size, max_output_bytes, **inputs):
+    keys, dtypes, shapes, several = _members(key, dtype, shape)
+    start, stop = _region(start, stop)
+    out = raw(
+        start=start,
+        stop=stop,
+        keys=keys,
+        dtypes=dtypes,
+        shapes=shapes,
+        max_header_size=check_max_header_size(max_header_size),
+        max_output_bytes=_max_output(max_output_bytes),
+        name=name,
+        **{first: inputs[first]},
+    )
+    return dict(zip(keys, out)) if several else out[0]
+
+
+def read_npz(
+    filename,
+    key,
+    dtype: Optional[DTypeLike] = None,
+    shape=None,
+    start=None,
+    stop=None,
+    name: Optional[str] = None,
+    *,
+    max_header_size: int = 10000,
+    max_output_bytes: Optional[int] = DEFAULT_MAX_READ_BYTES,
+):
+    """Reads arrays from ``.npz`` archives (``np.savez``, ``np.savez_compressed``), inside the graph.
+
+    Gives what ``np.load(filename)[key]`` gives, bit for bit, in C order and
+    native byte order, with ``read_npy``'s dtype and shape checks. Stored
+    members are read straight into the output; deflated members are
+    inflated (zlib) as they are read, never past what is asked for. Every
+    member read whole has its CRC-32 checked (``DataLossError``).
+
+    Args:
+      filename: A scalar path, or a vector of N paths (read in parallel,
+        giving ``[N, *shape]`` per key).
+      key: The member as numpy names it (``"x"`` for ``x.npy``, ``"arr_0"``
+        for positional ``savez`` arguments, ``"sub/x"``), or a dict
+        ``{key: dtype}`` to read several members with one archive open and
+        one directory parse: then the result is a dict ``{key: tensor}``.
+      dtype: The element type of the member (single key only).
+      shape: Expected shape of the whole array (``None`` entries allowed); a
+        dict ``{key: shape}`` with a dict of keys.
+      start, stop: A region, exactly as for ``read_npy`` (ints, sequences,
+        ``[N, k]``), applied to every key. On a stored member only the
+        region's bytes are read; a deflated member is inflated up to the
+        region's end (its CRC is then not checked: it covers the whole member).
+      name: Optional op name.
+      max_header_size: Longest ``.npy`` header accepted, in characters.
+      max_output_bytes: Cap on each member's selected size, checked before
+        anything is allocated or inflated past the member's header
+        (``ResourceExhaustedError``); ``None`` for no cap. Default 16 GiB.
+
+    Returns:
+      A tensor, or a dict of tensors for a dict of keys.
+
+    Raises:
+      tf.errors.InvalidArgumentError: a missing key (the message lists the
+        members), a malformed or unsupported archive or member, an
+        unexpected dtype or shape.
+      tf.errors.DataLossError: a CRC-32 mismatch, or a file that changed.
+
+    >>> import numpy as np, tempfile, os, tfnpy
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.npz")
+    >>> np.savez_compressed(path, x=np.arange(6).reshape(3, 2), y=np.ones(2, np.float32))
+    >>> tfnpy.read_npz(path, "x", tf.int64, start=1).numpy()
+    array([[2, 3],
+           [4, 5]])
+    >>> sorted(tfnpy.read_npz(path, {"x": tf.int64, "y": tf.float32}))
+    ['x', 'y']
+    """
+    return _npz(_raw_read_npz, "filename", key, dtype, shape, start, stop, name, max_header_size,
+                max_output_bytes, filename=filename)
+
+
+def decode_npz(
+    contents,
+    key,
+    dtype: Optional[DTypeLike] = None,
+    shape=None,
+    start=None,
+    stop=None,
+    name: Optional[str] = None,
+    *,
+    max_header_size: int = 10000,
+    max_output_bytes: Optional[int] = None,
+):
+    """``read_npz`` on the bytes of ``.npz`` archives held in a string tensor
+    (a scalar, or a vector of N archives); the same arguments and results.
+    ``max_output_bytes`` defaults to no cap beyond what each member declares."""
+    return _npz(_raw_decode_npz, "contents", key, dtype, shape, start, stop, name, max_header_size,
+                max_output_bytes, contents=contents)

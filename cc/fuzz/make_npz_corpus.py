@@ -1,0 +1,85 @@
+"""Writes the archive fuzzer's seed corpus in cc/fuzz/corpus_npz/: .npz files
+as np.savez and np.savez_compressed write them, zipfile's variants (zip64
+records from force_zip64, data descriptors from a non-seekable stream,
+comments, directories, UTF-8 names, bzip2/lzma members) and a few broken
+ones. Small files only (each well under the fuzzer's -max_len).
+
+    python cc/fuzz/make_npz_corpus.py
+
+Deterministic: zip timestamps are fixed, so running it again rewrites the
+same bytes.
+"""
+
+import io
+import os
+import zipfile
+
+import numpy as np
+
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus_npz")
+os.makedirs(here, exist_ok=True)
+DATE = (2020, 1, 1, 0, 0, 0)
+rng = np.random.default_rng(0)
+
+
+def npy(array):
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, array)
+    return buf.getvalue()
+
+
+class Stream(io.RawIOBase):
+    """A non-seekable sink: zipfile writes data descriptors."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        self.data += b
+        return len(b)
+
+
+def archive(name, members, method=zipfile.ZIP_STORED, stream=False, force_zip64=False, comment=b""):
+    sink = Stream() if stream else io.BytesIO()
+    with zipfile.ZipFile(sink, "w", method) as zf:
+        for member, data in members:
+            info = zipfile.ZipInfo(member, DATE)
+            info.compress_type = method
+            if data is None:
+                info.external_attr = 0o40775 << 16
+                zf.writestr(info, b"")
+                continue
+            with zf.open(info, "w", force_zip64=force_zip64) as f:
+                f.write(data)
+        zf.comment = comment
+    raw = bytes(sink.data if stream else sink.getvalue())
+    with open(os.path.join(here, name + ".npz"), "wb") as f:
+        f.write(raw)
+    return raw
+
+
+small = [("x.npy", npy(rng.random((3, 4)))), ("arr_0.npy", npy(np.arange(6, dtype=">i2").reshape(2, 3)))]
+archive("stored", small)
+archive("deflated", small, zipfile.ZIP_DEFLATED)
+archive("zip64_stored", small, force_zip64=True)
+archive("zip64_deflated", small, zipfile.ZIP_DEFLATED, force_zip64=True)
+archive("descriptor_deflated", small, zipfile.ZIP_DEFLATED, stream=True)
+archive("descriptor_zip64", small, zipfile.ZIP_DEFLATED, stream=True, force_zip64=True)
+archive("comment_dirs_utf8", [("sub/", None), ("sub/\u00e9t\u00e9.npy", npy(np.ones(3, bool)))] + small[:1],
+        comment=b"written by make_npz_corpus.py")
+archive("bzip2", small[:1], zipfile.ZIP_BZIP2)
+archive("lzma", small[:1], zipfile.ZIP_LZMA)
+archive("fortran_c16", [("f.npy", npy(np.asfortranarray((rng.random((3, 2)) + 1j).astype("<c16"))))],
+        zipfile.ZIP_DEFLATED)
+archive("not_npy_member", [("notes.txt", b"hello")])
+archive("empty", [])
+good = archive("big_rows", [("rows.npy", npy(np.arange(1500, dtype="<u2").reshape(300, 5)))], zipfile.ZIP_DEFLATED)
+with open(os.path.join(here, "err_truncated.npz"), "wb") as f:
+    f.write(good[: len(good) // 2] + good[-22:])
+bad = bytearray(good)
+bad[60] ^= 0xFF  # Inside the deflate stream.
+with open(os.path.join(here, "err_corrupt_deflate.npz"), "wb") as f:
+    f.write(bytes(bad))

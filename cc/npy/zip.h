@@ -1,0 +1,144 @@
+// Zip archives (.npz) over a ByteSource: the central directory, numpy's
+// member keys, and each member as a ByteSource of its own for NpyReader.
+//
+//   tfnpy::ZipArchive zip;
+//   TFNPY_RETURN_IF_ERROR(zip.Open(&file));                 // one directory parse
+//   const tfnpy::ZipEntry* entry;
+//   TFNPY_RETURN_IF_ERROR(zip.Find("x", &entry));          // np.load(f)["x"]
+//   tfnpy::ZipMember member;
+//   TFNPY_RETURN_IF_ERROR(zip.OpenMember(*entry, &member));
+//   ... NpyReader over &member: Open, Select, ReadInto ...
+//   TFNPY_RETURN_IF_ERROR(member.Verify());                 // after a whole read: CRC-32
+//
+// A stored member is a window over the archive's bytes; a deflated one
+// inflates (zlib, raw deflate) as it is read and never further than asked.
+// Every size, offset and header is checked before anything is allocated:
+// the central directory against the archive's size, each local header
+// against its central entry, each member against the next one's start (no
+// overlaps) and a deflated member's declared size against what its
+// compressed bytes can inflate to. The only dependency beyond the standard
+// library is zlib.
+#ifndef TFNPY_CC_NPY_ZIP_H_
+#define TFNPY_CC_NPY_ZIP_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "npy/reader.h"
+#include "npy/status.h"
+
+namespace tfnpy {
+
+constexpr uint16_t kZipStored = 0;
+constexpr uint16_t kZipDeflated = 8;
+
+// "stored", "deflated", "bzip2", "lzma", ... or "method 99".
+std::string ZipMethodName(uint16_t method);
+
+// deflate's largest expansion: a stream of n bytes inflates to at most about
+// 1032 n bytes. A member declaring more is refused before anything is read.
+uint64_t MaxInflatedSize(uint64_t compressed_size);
+
+// CRC-32 (zip's, reflected 0xEDB88320) of n bytes, continuing `crc`.
+uint32_t Crc32(uint32_t crc, const void* data, size_t n);
+
+struct ZipEntry {
+  std::string name;            // As stored: UTF-8 if flagged, else converted from CP437.
+  uint16_t flags = 0;          // General-purpose bit flags of the central entry.
+  uint16_t method = 0;         // kZipStored, kZipDeflated or another (refused when read).
+  uint32_t crc = 0;            // CRC-32 of the uncompressed bytes.
+  uint64_t compressed_size = 0;
+  uint64_t size = 0;           // Uncompressed.
+  uint64_t header_offset = 0;  // The local header's offset in the source.
+  uint64_t end = 0;            // Where the next member (or the directory) starts.
+
+  bool directory() const { return !name.empty() && name.back() == '/'; }
+  bool encrypted() const { return (flags & 1) != 0; }
+  // numpy's key: the name without a trailing ".npy".
+  std::string key() const;
+};
+
+class ZipArchive;
+
+// One member's uncompressed bytes as a ByteSource.
+class ZipMember final : public ByteSource {
+ public:
+  ZipMember();
+  ~ZipMember() override;
+  ZipMember(ZipMember&&) noexcept;
+  ZipMember& operator=(ZipMember&&) noexcept;
+
+  Status Read(uint64_t offset, size_t n, char* dst, size_t* got) override;
+  const char* View(uint64_t offset, size_t n) override;
+  bool Size(uint64_t* size) override;
+  bool Vouched(uint64_t* size) override { return Size(size); }
+
+  // Reads whatever of the member has not been read yet and checks its
+  // CRC-32 (kCrcMismatch) and, for a deflated member, that the stream ends
+  // exactly at the declared size (kBadDeflate). Call after a whole read.
+  Status Verify();
+
+  const ZipEntry& entry() const;
+  // Uncompressed bytes produced so far (deflated members), for tests.
+  uint64_t inflated() const;
+
+ private:
+  friend class ZipArchive;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class ZipArchive {
+ public:
+  // Bytes read at the start of an archive in one read; an archive this small
+  // arrives whole and is never read again.
+  static constexpr size_t kHeadRead = 64 * 1024;
+
+  // Reads the end records and the central directory of the archive in
+  // `source` (which must outlive the archive and its members). Needs the
+  // source's size: from its first short read, else from Size().
+  Status Open(ByteSource* source);
+
+  const std::vector<ZipEntry>& entries() const { return entries_; }
+  const std::string& comment() const { return comment_; }
+
+  // np.load's lookup: the member named `key`, else `key` + ".npy" (the last
+  // of several with one name, as zipfile does). kNoMember names the key and
+  // lists the members' keys.
+  Status Find(const std::string& key, const ZipEntry** out) const;
+  // The members' keys, comma-separated, at most `max` of them (then ", ...").
+  std::string Keys(size_t max = 20) const;
+
+  // Checks the member's local header against its central entry and its
+  // bounds, method and declared sizes; then *out reads its bytes.
+  Status OpenMember(const ZipEntry& entry, ZipMember* out);
+
+  // Bytes of the archive, from the bytes held since Open when they cover
+  // the range, else from the source.
+  Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* got);
+  // The archive's bytes [offset, offset + n) if they are in memory.
+  const char* ViewAt(uint64_t offset, size_t n);
+  uint64_t size() const { return size_; }
+  // True when Open's first read held the whole archive: the source is not
+  // read again (the caller may close it).
+  bool complete() const { return size_ > 0 && head_.size() == size_; }
+
+ private:
+  Status ReadExactly(uint64_t offset, size_t n, char* dst, const char* what);
+
+  ByteSource* source_ = nullptr;
+  uint64_t size_ = 0;
+  // Bytes held from Open: the archive's start and its end records.
+  std::string head_;
+  std::string tail_;
+  uint64_t tail_offset_ = 0;
+  std::vector<ZipEntry> entries_;
+  std::string comment_;
+};
+
+}  // namespace tfnpy
+
+#endif  // TFNPY_CC_NPY_ZIP_H_

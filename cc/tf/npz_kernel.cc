@@ -1,0 +1,201 @@
+// ReadNpz and DecodeNpz: arrays from .npz archives, one output per key.
+// Glue only: the archive is ZipArchive's (cc/npy/zip.h), each member a byte
+// source that NpyReader reads as ReadNpy reads a file; the batch path is
+// batch.h's. One archive open and one central-directory parse per element,
+// whatever the number of keys.
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "npy/zip.h"
+#include "tensorflow/core/framework/op_kernel.h"
+#include "tf/batch.h"
+#include "tf/npy_tf.h"
+
+namespace tfnpy {
+namespace {
+
+namespace tf = ::tensorflow;
+
+// Archives of a batch held open between validation and reading, at most (as
+// ReadNpy): past this count an archive is closed and opened again to be read.
+constexpr int kMaxHeldOpen = 64;
+
+struct Member {
+  ZipMember member;
+  NpyReader reader;
+  Selection sel;
+};
+
+struct Element {
+  FileSource file;  // ReadNpz only.
+  std::unique_ptr<MemorySource> memory;  // DecodeNpz only.
+  ZipArchive zip;
+  std::vector<Member> members;  // One per key.
+};
+
+template <bool kFromFile>
+class NpzOp : public tf::OpKernel {
+ public:
+  explicit NpzOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("keys", &keys_));
+    std::vector<tf::DataType> types;
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("dtypes", &types));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("shapes", &shapes_));
+    OP_REQUIRES(ctx, types.size() == keys_.size() && shapes_.size() == keys_.size(),
+                tf::errors::InvalidArgument(op_, keys_.size(), " keys but ", types.size(), " dtypes and ",
+                                            shapes_.size(), " shapes; give one of each per key"));
+    dtypes_.resize(types.size());
+    for (size_t k = 0; k < types.size(); ++k) OP_REQUIRES_OK(ctx, FromTfType(types[k], &dtypes_[k]));
+    OP_REQUIRES_OK(ctx, ReadLimitAttrs(ctx, &limits_));
+  }
+
+  void Compute(tf::OpKernelContext* ctx) override {
+    const tf::Tensor& input = ctx->input(0);
+    OP_REQUIRES(ctx, input.dims() <= 1,
+                tf::errors::InvalidArgument(op_, (kFromFile ? "filename" : "contents"),
+                                            " must be a scalar or a vector, got shape ",
+                                            input.shape().DebugString()));
+    const auto names = input.flat<tf::tstring>();
+    const int64_t n = names.size();
+    const bool batched = input.dims() == 1;
+    const tf::Tensor& start = ctx->input(1);
+    const tf::Tensor& stop = ctx->input(2);
+    OP_REQUIRES_OK(ctx, CheckRegionBounds(op_, start, stop, batched, n));
+    tf::Env* env = ctx->env();
+    std::atomic<int> held_open{0};
+    const size_t nk = keys_.size();
+
+    absl::InlinedVector<Element, 1> elements(n);
+    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
+      Element& e = elements[i];
+      TF_RETURN_IF_ERROR(OpenArchive(env, names(i), i, batched, &e));
+      e.members.resize(nk);
+      const Region region = RegionOf(start, stop, i);
+      bool complete = e.zip.complete();
+      for (size_t k = 0; k < nk; ++k) {
+        Member& m = e.members[k];
+        TF_RETURN_IF_ERROR(OpenMember(&e, k, i, batched));
+        const std::string at = MemberContext(k);
+        TF_RETURN_IF_ERROR(Convert(e, m.reader.Open(&m.member, limits_), i, batched, at));
+        TF_RETURN_IF_ERROR(Convert(e, CheckHeader(m.reader.header(), dtypes_[k], shapes_[k]), i, batched, at));
+        TF_RETURN_IF_ERROR(Convert(e, m.reader.Select(region, &m.sel), i, batched, at));
+      }
+      if (kFromFile && (complete || held_open.fetch_add(1) >= kMaxHeldOpen)) e.file.Close();
+      return tf::OkStatus();
+    }));
+
+    std::vector<char*> bases(nk);
+    std::vector<uint64_t> strides(nk);
+    for (size_t k = 0; k < nk; ++k) {
+      BatchSpec spec;
+      spec.batched = batched;
+      spec.n = n;
+      spec.op = op_;
+      spec.output = static_cast<int>(k);
+      spec.element = [&](int64_t i) -> const Header& { return elements[i].members[k].sel.array; };
+      spec.describe = [&](int64_t i) {
+        return (kFromFile ? "'" + std::string(names(i)) + "' " : std::string()) + "member '" + keys_[k] +
+               "' (element " + std::to_string(i) + ")";
+      };
+      spec.empty_shape = [&](tf::TensorShape* shape) {
+        return RegionBatchShape(op_ + "key '" + keys_[k] + "': ", shapes_[k], start, stop, shape);
+      };
+      tf::Tensor* output = nullptr;
+      OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &strides[k]));
+      bases[k] = output->NumElements() == 0 ? nullptr : static_cast<char*>(output->data());
+    }
+    uint64_t total = 0;
+    for (uint64_t s : strides) total += s;
+    if (total == 0 && !AnyWhole(elements)) return;
+
+    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(total) + 100000,
+                                       [&](int64_t i) -> tf::Status {
+      Element& e = elements[i];
+      if (kFromFile && !e.zip.complete() && !e.file.is_open()) {
+        // Closed after validation: open it again; the members must not have changed.
+        TF_RETURN_IF_ERROR(OpenArchive(env, names(i), i, batched, &e));
+        for (size_t k = 0; k < nk; ++k) {
+          Member& m = e.members[k];
+          const ZipEntry before = m.member.entry();
+          TF_RETURN_IF_ERROR(OpenMember(&e, k, i, batched));
+          const ZipEntry& now = m.member.entry();
+          if (now.crc != before.crc || now.size != before.size || now.header_offset != before.header_offset) {
+            return tf::errors::DataLoss(Context(e, i, batched), MemberContext(k),
+                                        "archive changed while being read");
+          }
+          TF_RETURN_IF_ERROR(Convert(e, m.reader.Reattach(&m.member), i, batched, MemberContext(k)));
+        }
+      }
+      tf::Status s;
+      for (size_t k = 0; k < nk && s.ok(); ++k) {
+        Member& m = e.members[k];
+        const std::string at = MemberContext(k);
+        char* dst = bases[k] == nullptr ? nullptr : bases[k] + i * strides[k];
+        if (strides[k] > 0) s = Convert(e, m.reader.ReadInto(m.sel, dst, strides[k]), i, batched, at);
+        // A whole read checks the member's CRC-32 (reading any bytes left).
+        if (s.ok() && m.sel.whole) s = Convert(e, m.member.Verify(), i, batched, at);
+      }
+      if (kFromFile) e.file.Close();
+      return s;
+    }));
+  }
+
+ private:
+  static bool AnyWhole(const absl::InlinedVector<Element, 1>& elements) {
+    for (const Element& e : elements) {
+      for (const Member& m : e.members) {
+        if (m.sel.whole) return true;
+      }
+    }
+    return false;
+  }
+
+  tf::Status OpenArchive(tf::Env* env, const tf::tstring& name, int64_t i, bool batched, Element* e) const {
+    ByteSource* source;
+    if (kFromFile) {
+      e->file.set_op(op_.substr(0, op_.size() - 2));
+      TF_RETURN_IF_ERROR(e->file.Open(env, name));
+      source = &e->file;
+    } else {
+      e->memory.reset(new MemorySource(name.data(), name.size()));
+      source = e->memory.get();
+    }
+    TF_RETURN_IF_ERROR(Convert(*e, e->zip.Open(source), i, batched, ""));
+    if (kFromFile && e->zip.complete()) e->file.Close();
+    return tf::OkStatus();
+  }
+
+  tf::Status OpenMember(Element* e, size_t k, int64_t i, bool batched) const {
+    const ZipEntry* entry = nullptr;
+    TF_RETURN_IF_ERROR(Convert(*e, e->zip.Find(keys_[k], &entry), i, batched, ""));
+    return Convert(*e, e->zip.OpenMember(*entry, &e->members[k].member), i, batched, "");
+  }
+
+  std::string MemberContext(size_t k) const { return "member '" + keys_[k] + "': "; }
+
+  std::string Context(const Element& e, int64_t i, bool batched) const {
+    if (kFromFile) return e.file.Context();
+    return batched ? op_ + "element " + std::to_string(i) + ": " : op_;
+  }
+
+  tf::Status Convert(const Element& e, const Status& s, int64_t i, bool batched, const std::string& at) const {
+    if (s.ok()) return tf::OkStatus();
+    if (kFromFile) return e.file.Convert(s, at);
+    return ToTfStatus(s, Context(e, i, batched) + at);
+  }
+
+  const std::string op_ = kFromFile ? "ReadNpz: " : "DecodeNpz: ";
+  std::vector<std::string> keys_;
+  std::vector<DType> dtypes_;
+  std::vector<tf::PartialTensorShape> shapes_;
+  Limits limits_;
+};
+
+REGISTER_KERNEL_BUILDER(Name("TFNpy>ReadNpz").Device(tf::DEVICE_CPU), NpzOp<true>);
+REGISTER_KERNEL_BUILDER(Name("TFNpy>DecodeNpz").Device(tf::DEVICE_CPU), NpzOp<false>);
+
+}  // namespace
+}  // namespace tfnpy
