@@ -300,3 +300,12 @@ def needs_numpy_for(shape):
     return pytest.mark.skipif(
         not ok, reason=f"numpy {np.__version__} cannot build or load a {len(shape)}-dimensional "
                        "test file (numpy < 2.2 stops at 32 dimensions)")
+
+
+def rchar():
+    """Bytes this process has read through read()/pread() so far (Linux)."""
+    with open("/proc/self/io") as f:
+        for line in f:
+            if line.startswith("rchar:"):
+                return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")

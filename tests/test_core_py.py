@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from npy_testutil import (MAGIC, SUPPORTED_DTYPES, assert_same_array,  # noqa: E402
                           build_npy, dict_text, make_npy, np_load, numpy_npy,
                           preamble, raw_data, sample_array)
-from npy_testutil import needs_numpy_for  # noqa: E402
+from npy_testutil import needs_numpy_for, rchar  # noqa: E402
 
 VERSIONS = {"v1": (1, 0), "v2": (2, 0), "v3": (3, 0)}
 
@@ -215,12 +215,6 @@ def test_long_header(files):
 
 
 def test_inspect_reads_only_the_header(tmp_path):
-    def rchar():
-        with open("/proc/self/io") as f:
-            for line in f:
-                if line.startswith("rchar:"):
-                    return int(line.split()[1])
-
     path = tmp_path / "big.npy"
     head = build_npy(dict_text("<f8", False, (10_000, 1000)))
     with open(path, "wb") as f:  # 80 MB, sparse.

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 import tfnpy
+from npy_testutil import rchar
 
 
 def write_csv(path, rows, header=None):
@@ -324,11 +325,6 @@ def test_keras_fit_runs(seed_data):
     assert np.isfinite(history.history["loss"][0])
 
 
-def _rchar() -> int:
-    with open("/proc/self/io") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("rchar"))
-
-
 def test_npy_rows_equals_np_load_and_reads_blocks(tmp_path):
     a = np.arange(1000 * 6, dtype=">i4").reshape(1000, 2, 3)
     path = str(tmp_path / "rows.npy")
@@ -349,9 +345,9 @@ def test_npy_rows_never_reads_the_whole_file(tmp_path):
     big[:10] = 1.0
     del big  # ~200 MB on disk, mostly sparse
     ds = tfnpy.data.npy_rows(path, block_rows=16)
-    before = _rchar()
+    before = rchar()
     rows = [r.numpy() for r in ds.take(5)]
-    read = _rchar() - before
+    read = rchar() - before
     assert all(np.all(r == 1.0) for r in rows)
     assert read < 4 << 20, f"read {read} bytes to take 5 rows of a 200 MB file"
 

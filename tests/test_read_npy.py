@@ -25,7 +25,7 @@ import tfnpy
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from npy_testutil import (MAGIC, SUPPORTED_DTYPES, assert_same_array,  # noqa: E402
                           build_npy, dict_text, make_npy, np_load, numpy_npy,
-                          preamble, raw_data, sample_array)
+                          preamble, raw_data, rchar, sample_array)
 
 INT64_MAX = 2**63 - 1
 
@@ -99,15 +99,6 @@ def mmap_rows(path, start, stop):
     except ValueError:
         ref = np.load(path)
     return np.array(ref[start:stop])
-
-
-def rchar():
-    """Bytes this process has read through read()/pread() so far."""
-    with open("/proc/self/io") as f:
-        for line in f:
-            if line.startswith("rchar:"):
-                return int(line.split()[1])
-    raise AssertionError("no rchar in /proc/self/io")
 
 
 def sparse_npy(path, descr, shape, fortran=False, version=(1, 0)):

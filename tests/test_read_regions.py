@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 import tfnpy
-from npy_testutil import SUPPORTED_DTYPES, assert_same_array, make_npy, numpy_npy, sample_array
+from npy_testutil import SUPPORTED_DTYPES, assert_same_array, make_npy, numpy_npy, rchar, sample_array
 
 SHAPE = (5, 6, 7)
 # (start, stop) pairs: k = 1..3 axes, clamped, empty, start > stop, to the end.
@@ -132,14 +132,6 @@ def test_static_shapes_of_unknown_bounds():
     assert fn.get_concrete_function().structured_outputs.shape.as_list() == [None, None, 7]
 
 
-def _rchar():
-    with open("/proc/self/io") as f:
-        for line in f:
-            if line.startswith("rchar:"):
-                return int(line.split()[1])
-    raise AssertionError("no rchar in /proc/self/io")
-
-
 @pytest.mark.skipif(not os.path.exists("/proc/self/io"), reason="needs /proc/self/io (Linux)")
 @pytest.mark.parametrize("fortran", [False, True], ids=["C", "F"])
 def test_crop_reads_only_about_its_bytes(tmp_path, fortran):
@@ -150,8 +142,8 @@ def test_crop_reads_only_about_its_bytes(tmp_path, fortran):
     np.save(path, np.asfortranarray(vol) if fortran else vol)
     start = np.array([100, 30, 170])
     tfnpy.read_npy(path, tf.float32, start=[0, 0, 0], stop=[1, 1, 1])  # Warm up the op.
-    before = _rchar()
+    before = rchar()
     got = tfnpy.read_npy(path, tf.float32, start=start, stop=start + 64).numpy()
-    read = _rchar() - before
+    read = rchar() - before
     assert_same_array(got, vol[_slices(start, start + 64)])
     assert read < 6 * 2**20, f"read {read} bytes for a 1 MiB crop of a 64 MiB file"

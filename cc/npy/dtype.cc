@@ -124,7 +124,10 @@ std::string DTypeDescr(DType dtype) {
 
 DescrResult ParseDescr(const char* s, size_t n, DType* dtype, bool* swap) {
   if (n == 0) return DescrResult::kInvalid;
+  // Names carry no byte-order prefix: "<f8", as numpy writes descrs, skips them.
+  const bool prefixed = s[0] == '<' || s[0] == '>' || s[0] == '|' || s[0] == '=';
   for (const DTypeInfo& t : kTable) {
+    if (prefixed) break;
     if (Equals(t.name, s, n)) {
       *dtype = t.dtype;
       *swap = false;
@@ -132,6 +135,7 @@ DescrResult ParseDescr(const char* s, size_t n, DType* dtype, bool* swap) {
     }
   }
   for (const Alias& a : kAliases) {
+    if (prefixed) break;
     if (Equals(a.name, s, n)) {
       *dtype = a.dtype;
       *swap = false;
@@ -139,6 +143,7 @@ DescrResult ParseDescr(const char* s, size_t n, DType* dtype, bool* swap) {
     }
   }
   for (const char* name : kUnsupportedNames) {
+    if (prefixed) break;
     if (Equals(name, s, n)) return DescrResult::kUnsupported;
   }
   char order = '=';
