@@ -1,8 +1,11 @@
 #include "tf/batch.h"
 
+#include <algorithm>
+#include <atomic>
+
 #include "absl/container/inlined_vector.h"
 #include "tensorflow/core/platform/errors.h"
-#include "tensorflow/core/util/work_sharder.h"
+#include "tensorflow/core/platform/blocking_counter.h"
 #include "tf/npy_tf.h"
 
 namespace tfnpy {
@@ -11,13 +14,34 @@ namespace tf = ::tensorflow;
 
 tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_element,
                           const std::function<tf::Status(int64_t)>& fn) {
+  if (n <= 0) return tf::OkStatus();
   if (n == 1) return fn(0);
   absl::InlinedVector<tf::Status, 4> statuses(n);
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
-  tf::Shard(workers->num_threads, workers->workers, n, cost_per_element,
-            [&](int64_t begin, int64_t end) {
-              for (int64_t i = begin; i < end; ++i) statuses[i] = fn(i);
-            });
+  // The calling thread and pool threads take chunks of elements from one
+  // counter, as many threads in all as the pool has: tf::Shard would add the
+  // caller to the whole pool, one thread more than there are CPUs for it.
+  // Like tf::Shard, the caller then waits for what it scheduled.
+  const int64_t threads = std::max(1, workers->num_threads);
+  const int64_t chunk =
+      cost_per_element >= 1000000 ? 1 : std::max<int64_t>(1, std::min<int64_t>(32, n / (threads * 8)));
+  std::atomic<int64_t> next{0};
+  auto run = [&]() {
+    for (int64_t begin = next.fetch_add(chunk); begin < n; begin = next.fetch_add(chunk)) {
+      const int64_t end = std::min(n, begin + chunk);
+      for (int64_t i = begin; i < end; ++i) statuses[i] = fn(i);
+    }
+  };
+  const int64_t helpers = std::min(threads - 1, (n + chunk - 1) / chunk - 1);
+  tf::BlockingCounter done(static_cast<int>(helpers));
+  for (int64_t h = 0; h < helpers; ++h) {
+    workers->workers->Schedule([&]() {
+      run();
+      done.DecrementCount();
+    });
+  }
+  run();
+  done.Wait();
   for (const tf::Status& s : statuses) {
     if (!s.ok()) return s;
   }
