@@ -18,21 +18,12 @@ DTypeLike = Union[tf.dtypes.DType, np.dtype, type, str]
 _SUPPORTED = tuple(tf.dtypes.as_dtype(name) for name in _tfnpy_core.DTYPES)
 
 
-def _check_tensorflow_version() -> None:
-    built = _build_info.TF_VERSION
-    running = tf.__version__
-    if built.split(".")[:2] != running.split(".")[:2]:
-        raise ImportError(
-            f"tfnpy was built against TensorFlow {built} but TensorFlow "
-            f"{running} is running; a custom op library only loads in the "
-            "TensorFlow minor version it was compiled for. Rebuild tfnpy in "
-            "this environment: pip install --no-build-isolation "
-            "--force-reinstall --no-deps <path to the tfnpy source>"
-        )
-
-
 def _load_library():
-    _check_tensorflow_version()
+    # The package's own check (tfnpy/__init__.py), also for a direct import of this module.
+    import tfnpy
+
+    if tfnpy._minor(tf.__version__) != tfnpy._minor(_build_info.TF_VERSION):
+        raise ImportError(tfnpy._version_problem(tf.__version__))
     resource = importlib.resources.files("tfnpy").joinpath("_tfnpy_ops.so")
     with importlib.resources.as_file(resource) as path:
         return tf.load_op_library(str(path))
