@@ -27,6 +27,8 @@ fi
 mkdir -p "$work"
 # The core's source list lives once, in cc/npy/CMakeLists.txt.
 cmake="${CMAKE:-cmake}"
+# A fresh build folder: one left by another checkout would point CMake at its sources.
+rm -rf "$work/build"
 if ! "$cmake" -S "$cc" -B "$work/build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTFNPY_FUZZ=ON >"$work/cmake.log" 2>&1; then
   tail -n 30 "$work/cmake.log" >&2
