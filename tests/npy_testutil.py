@@ -17,6 +17,7 @@ import functools
 import io
 import struct
 import warnings
+import zipfile
 
 import numpy as np
 import pytest
@@ -309,3 +310,39 @@ def rchar():
             if line.startswith("rchar:"):
                 return int(line.split()[1])
     raise AssertionError("no rchar in /proc/self/io")
+
+
+class _Stream(io.RawIOBase):
+    """A non-seekable sink: zipfile then writes data descriptors."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def writable(self):
+        return True
+
+    def write(self, b):
+        self.data += b
+        return len(b)
+
+
+def zip_bytes(members, method=zipfile.ZIP_DEFLATED, *, stream=False, force_zip64=False, comment=b"",
+              date=(2020, 1, 1, 0, 0, 0)):
+    """The bytes zipfile writes for members [(name, bytes, or None for a directory)].
+
+    stream: write to a non-seekable stream (data descriptors); force_zip64:
+    zip64 records for every member; a fixed date makes the bytes repeatable.
+    """
+    sink = _Stream() if stream else io.BytesIO()
+    with zipfile.ZipFile(sink, "w", method) as zf:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date)
+            info.compress_type = method
+            if data is None:
+                info.external_attr = 0o40775 << 16
+                zf.writestr(info, b"")
+                continue
+            with zf.open(info, "w", force_zip64=force_zip64) as f:
+                f.write(data)
+        zf.comment = comment
+    return bytes(sink.data if stream else sink.getvalue())

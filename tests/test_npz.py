@@ -8,7 +8,6 @@ offsets past 4 GiB; repeated full-flush deflate pieces for a huge member),
 so nothing large is written or inflated.
 """
 
-import io
 import os
 import struct
 import sys
@@ -22,41 +21,18 @@ import tensorflow as tf
 import tfnpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from npy_testutil import SUPPORTED_DTYPES, assert_same_array, sample_array  # noqa: E402
+from npy_testutil import SUPPORTED_DTYPES, assert_same_array, numpy_npy, sample_array, zip_bytes  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
 
 def npy(array):
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, array)
-    return buf.getvalue()
+    return numpy_npy(array)
 
 
 def write_zip(path, members, method=zipfile.ZIP_DEFLATED, stream=False, force_zip64=False, comment=b""):
     """members: [(name, bytes or None for a directory)], written by zipfile."""
-
-    class Sink(io.RawIOBase):
-        def __init__(self):
-            self.data = bytearray()
-
-        def writable(self):
-            return True
-
-        def write(self, b):
-            self.data += b
-            return len(b)
-
-    sink = Sink() if stream else io.BytesIO()
-    with zipfile.ZipFile(sink, "w", method) as zf:
-        for name, data in members:
-            if data is None:
-                zf.mkdir(name) if hasattr(zf, "mkdir") else zf.writestr(name, b"")
-                continue
-            with zf.open(name, "w", force_zip64=force_zip64) as f:
-                f.write(data)
-        zf.comment = comment
-    raw = bytes(sink.data if stream else sink.getvalue())
+    raw = zip_bytes(members, method, stream=stream, force_zip64=force_zip64, comment=comment)
     with open(path, "wb") as f:
         f.write(raw)
     return raw

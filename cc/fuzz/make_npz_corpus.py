@@ -10,11 +10,15 @@ Deterministic: zip timestamps are fixed, so running it again rewrites the
 same bytes.
 """
 
-import io
 import os
+import sys
 import zipfile
 
 import numpy as np
+
+# The zip and .npy writers the tests use (tests/npy_testutil.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests"))
+from npy_testutil import numpy_npy, zip_bytes  # noqa: E402
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus_npz")
 os.makedirs(here, exist_ok=True)
@@ -23,39 +27,11 @@ rng = np.random.default_rng(0)
 
 
 def npy(array):
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, array)
-    return buf.getvalue()
-
-
-class Stream(io.RawIOBase):
-    """A non-seekable sink: zipfile writes data descriptors."""
-
-    def __init__(self):
-        self.data = bytearray()
-
-    def writable(self):
-        return True
-
-    def write(self, b):
-        self.data += b
-        return len(b)
+    return numpy_npy(array)
 
 
 def archive(name, members, method=zipfile.ZIP_STORED, stream=False, force_zip64=False, comment=b""):
-    sink = Stream() if stream else io.BytesIO()
-    with zipfile.ZipFile(sink, "w", method) as zf:
-        for member, data in members:
-            info = zipfile.ZipInfo(member, DATE)
-            info.compress_type = method
-            if data is None:
-                info.external_attr = 0o40775 << 16
-                zf.writestr(info, b"")
-                continue
-            with zf.open(info, "w", force_zip64=force_zip64) as f:
-                f.write(data)
-        zf.comment = comment
-    raw = bytes(sink.data if stream else sink.getvalue())
+    raw = zip_bytes(members, method, stream=stream, force_zip64=force_zip64, comment=comment, date=DATE)
     with open(os.path.join(here, name + ".npz"), "wb") as f:
         f.write(raw)
     return raw
