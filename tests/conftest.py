@@ -16,3 +16,21 @@ from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "tfnpy-hypothesis"))
 settings.register_profile("tfnpy", database=None, print_blob=True)
 settings.load_profile("tfnpy")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A writer of .npy bytes to fresh paths (str) in one directory per module:
+    files(b) or files(b, "name.npy")."""
+    root = tmp_path_factory.mktemp("npy")
+    counter = iter(range(10**9))
+
+    def write(b, name=None):
+        path = root / (name or f"f{next(counter)}.npy")
+        path.write_bytes(b)
+        return str(path)
+
+    return write

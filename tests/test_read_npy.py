@@ -47,20 +47,6 @@ SHAPES = {
 # Helpers.
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    """A writer of .npy bytes to fresh paths in one directory per module."""
-    root = tmp_path_factory.mktemp("read_npy")
-    counter = iter(range(10**9))
-
-    def write(b, name=None):
-        path = root / (name or f"f{next(counter)}.npy")
-        path.write_bytes(b)
-        return str(path)
-
-    return write
-
-
 def read(path, dtype, **kw):
     """read_npy eagerly, as a numpy array."""
     return tfnpy.read_npy(path, dtype, **kw).numpy()

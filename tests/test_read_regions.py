@@ -31,19 +31,6 @@ def _slices(start, stop):
     return tuple(slice(int(a), int(b)) for a, b in zip(start, stop))
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("regions")
-    counter = iter(range(10**9))
-
-    def write(b):
-        path = root / f"r{next(counter)}.npy"
-        path.write_bytes(b)
-        return str(path)
-
-    return write
-
-
 @pytest.mark.parametrize("layout", ["C", "F"])
 @pytest.mark.parametrize("bo", ["<", ">"])
 @pytest.mark.parametrize("dt", SUPPORTED_DTYPES)

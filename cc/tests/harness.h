@@ -367,7 +367,7 @@ class FileLike : public tfnpy::ByteSource {
     size_t have = bytes_.size() - static_cast<size_t>(offset);
     if (have > max_chunk) have = max_chunk;
     *got = n < have ? n : have;
-    // Through an exact-size heap copy, so ASan sees any overrun of dst.
+    // Into the reader's own buffer: ASan sees any overrun of it.
     std::memcpy(dst, bytes_.data() + offset, *got);
     bytes_read += *got;
     return Status::Ok();
