@@ -17,6 +17,7 @@ constexpr uint32_t kCentralSig = 0x02014b50;  // "PK\1\2"
 constexpr uint32_t kEndSig = 0x06054b50;      // "PK\5\6"
 constexpr uint32_t kEnd64Sig = 0x06064b50;    // "PK\6\6"
 constexpr uint32_t kLocator64Sig = 0x07064b50;  // "PK\6\7"
+constexpr uint32_t kDescriptorSig = 0x08074b50;  // "PK\7\8"
 constexpr size_t kEndSize = 22;
 constexpr size_t kEnd64Size = 56;
 constexpr size_t kLocator64Size = 20;
@@ -140,17 +141,6 @@ uint64_t MaxInflatedSize(uint64_t compressed_size) {
   return compressed_size * 1032 + 1032;
 }
 
-uint32_t Crc32(uint32_t crc, const void* data, size_t n) {
-  const auto* p = static_cast<const Bytef*>(data);
-  while (n > 0) {
-    const uInt k = n > (1u << 30) ? (1u << 30) : static_cast<uInt>(n);
-    crc = static_cast<uint32_t>(::crc32(crc, p, k));
-    p += k;
-    n -= k;
-  }
-  return crc;
-}
-
 std::string ZipEntry::key() const {
   if (name.size() >= 4 && name.compare(name.size() - 4, 4, ".npy") == 0) return name.substr(0, name.size() - 4);
   return name;
@@ -218,32 +208,42 @@ Status ZipArchive::Open(ByteSource* source) {
     return Status(Code::kNotZip, "not a zip archive: " + Num(size_) +
                                      " bytes, fewer than an end-of-central-directory record (22)");
   }
-  // The end record: within the last 22 + 65535 bytes (its comment's limit).
-  const uint64_t tail_n = std::min<uint64_t>(size_, kEndSize + 65535 + kEnd64Size + kLocator64Size);
-  tail_offset_ = size_ - tail_n;
-  const char* tail = ViewAt(tail_offset_, static_cast<size_t>(tail_n));
-  if (tail == nullptr) {
-    tail_.resize(static_cast<size_t>(tail_n));
-    size_t got = 0;
-    TFNPY_RETURN_IF_ERROR(source->Read(tail_offset_, tail_.size(), &tail_[0], &got));
-    if (got != tail_.size()) {
-      return Status(Code::kDataLoss, "archive shrank while being read: expected " + Num(tail_n) +
-                                         " bytes at offset " + Num(tail_offset_) + ", got " + Num(got));
-    }
-    tail = tail_.data();
-  }
-  // The last signature whose comment fits in the archive.
+  // The end record: within the last 22 + 65535 bytes (its comment's limit),
+  // with the zip64 records before it. Most archives have no comment, so the
+  // last kTailRead bytes are read first, and all of those only if needed.
+  const uint64_t full_n = std::min<uint64_t>(size_, kEndSize + 65535 + kEnd64Size + kLocator64Size);
+  const char* tail = nullptr;
   int64_t at = -1;
-  for (int64_t i = static_cast<int64_t>(tail_n - kEndSize); i >= 0; --i) {
-    if (U32(tail + i) == kEndSig && U16(tail + i + 20) <= tail_n - i - kEndSize) {
-      at = i;
-      break;
+  for (uint64_t tail_n : {std::min<uint64_t>(full_n, kTailRead), full_n}) {
+    tail_offset_ = size_ - tail_n;
+    tail = ViewAt(tail_offset_, static_cast<size_t>(tail_n));
+    if (tail == nullptr) {
+      tail_.resize(static_cast<size_t>(tail_n));
+      size_t got = 0;
+      TFNPY_RETURN_IF_ERROR(source->Read(tail_offset_, tail_.size(), &tail_[0], &got));
+      if (got != tail_.size()) {
+        return Status(Code::kDataLoss, "archive shrank while being read: expected " + Num(tail_n) +
+                                           " bytes at offset " + Num(tail_offset_) + ", got " + Num(got));
+      }
+      tail = tail_.data();
     }
+    // The last signature whose comment fits in the archive. A shorter tail
+    // finds the one the whole tail would, or none.
+    at = -1;
+    for (int64_t i = static_cast<int64_t>(tail_n - kEndSize); i >= 0; --i) {
+      if (U32(tail + i) == kEndSig && U16(tail + i + 20) <= tail_n - i - kEndSize) {
+        at = i;
+        break;
+      }
+    }
+    // Found, with room before it for the zip64 records, or nothing more to read.
+    if ((at >= static_cast<int64_t>(kLocator64Size + kEnd64Size) || tail_offset_ == 0) && at >= 0) break;
+    if (tail_n == full_n) break;
   }
   if (at < 0) {
     return Status(Code::kNotZip,
                   "not a zip archive: no end-of-central-directory record (\"PK\\x05\\x06\") in its last " +
-                      Num(tail_n) + " bytes");
+                      Num(full_n) + " bytes");
   }
   const char* end = tail + at;
   const uint64_t end_pos = tail_offset_ + static_cast<uint64_t>(at);
@@ -611,6 +611,41 @@ Status ZipMember::Verify() {
   return m.CheckCrc();
 }
 
+// The data descriptor after a member's data (archives written to a stream):
+// an optional signature, then CRC-32 and the two sizes, 4 bytes each or (zip64)
+// 8. It must agree with the central directory.
+Status ZipArchive::CheckDescriptor(const ZipEntry& e, const std::string& what, uint64_t data_start, bool wide) {
+  const uint64_t at = data_start + e.compressed_size;
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(e.end - at, 24));
+  if (n < 12) {
+    return Corrupt(what + " has a data descriptor flag but " + Num(n) +
+                   " bytes after its data, fewer than a descriptor (12)");
+  }
+  char d[24];
+  TFNPY_RETURN_IF_ERROR(ReadExactly(at, n, d, "data descriptor"));
+  // With the signature or without (a CRC-32 may equal it): either reading.
+  auto agrees = [&](size_t skip) {
+    const char* q = d + skip;
+    const size_t left = n - skip;
+    if (left < 12 || U32(q) != e.crc) return false;
+    if (U32(q + 4) == e.compressed_size && U32(q + 8) == e.size) return true;
+    return left >= 20 && U64(q + 4) == e.compressed_size && U64(q + 12) == e.size;
+  };
+  const bool signed_ = U32(d) == kDescriptorSig;
+  if ((signed_ && agrees(4)) || agrees(0)) return Status::Ok();
+  const char* q = d + (signed_ ? 4 : 0);
+  const size_t left = n - (signed_ ? 4 : 0);
+  wide = (wide || e.compressed_size > kMax32 || e.size > kMax32) && left >= 20;
+  if (left < 12) return Corrupt(what + ": its data descriptor at offset " + Num(at) + " is cut short");
+  char got[16], want[16];
+  std::snprintf(got, sizeof(got), "%08x", U32(q));
+  std::snprintf(want, sizeof(want), "%08x", e.crc);
+  return Corrupt(what + ": its data descriptor says CRC-32 " + got + ", " + Num(wide ? U64(q + 4) : U32(q + 4)) +
+                 " compressed and " + Num(wide ? U64(q + 12) : U32(q + 8)) +
+                 " uncompressed bytes; the central directory " + want + ", " + Num(e.compressed_size) + " and " +
+                 Num(e.size));
+}
+
 Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
   const std::string what = "member " + Name(e.name);
   if (e.encrypted()) {
@@ -627,8 +662,12 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
     return Corrupt(what + ": its local header at offset " + Num(e.header_offset) +
                    " overlaps the next member or the directory at offset " + Num(e.end));
   }
-  char h[kLocalSize];
-  TFNPY_RETURN_IF_ERROR(ReadExactly(e.header_offset, kLocalSize, h, "local header"));
+  // The local header with, in the same read, a name and extra field of
+  // usual length (numpy's: a name and a 20-byte zip64 field).
+  char buf[kLocalSize + 256];
+  const size_t first = static_cast<size_t>(std::min<uint64_t>(sizeof(buf), e.end - e.header_offset));
+  TFNPY_RETURN_IF_ERROR(ReadExactly(e.header_offset, first, buf, "local header"));
+  const char* h = buf;
   if (U32(h) != kLocalSig) {
     return Corrupt(what + ": no local header (\"PK\\x03\\x04\") at offset " + Num(e.header_offset));
   }
@@ -638,9 +677,12 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
     return Corrupt(what + ": its local header runs to offset " + Num(data_start) +
                    ", past the next member or the directory at offset " + Num(e.end));
   }
-  std::string rest(name_n + extra_n, '\0');
-  if (!rest.empty()) {
-    TFNPY_RETURN_IF_ERROR(ReadExactly(e.header_offset + kLocalSize, rest.size(), &rest[0], "local header"));
+  std::string rest(buf + kLocalSize, std::min(first - kLocalSize, name_n + extra_n));
+  if (rest.size() < name_n + extra_n) {
+    const size_t had = rest.size();
+    rest.resize(name_n + extra_n);
+    TFNPY_RETURN_IF_ERROR(
+        ReadExactly(e.header_offset + kLocalSize + had, rest.size() - had, &rest[had], "local header"));
   }
   const uint16_t flags = U16(h + 6);
   const std::string local_name =
@@ -668,6 +710,7 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
                    " run past " + (e.end >= size_ ? "the archive's end" : "the next member's start") +
                    " at offset " + Num(e.end));
   }
+  if (flags & 8) TFNPY_RETURN_IF_ERROR(CheckDescriptor(e, what, data_start, U32(h + 18) == kMax32));
   if (e.method == kZipStored && e.compressed_size != e.size) {
     return Corrupt(what + " is stored with " + Num(e.compressed_size) + " bytes but declares " + Num(e.size) +
                    " uncompressed");

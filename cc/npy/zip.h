@@ -13,9 +13,9 @@
 // A stored member is a window over the archive's bytes; a deflated one
 // inflates (zlib, raw deflate) as it is read and never further than asked.
 // Every size, offset and header is checked before anything is allocated:
-// the central directory against the archive's size, each local header
-// against its central entry, each member against the next one's start (no
-// overlaps) and a deflated member's declared size against what its
+// the central directory against the archive's size, each local header and
+// data descriptor against its central entry, each member against the next
+// one's start (no overlaps) and a deflated member's declared size against what its
 // compressed bytes can inflate to. The only dependency beyond the standard
 // library is zlib.
 #ifndef TFNPY_CC_NPY_ZIP_H_
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "npy/crc32.h"
 #include "npy/reader.h"
 #include "npy/status.h"
 
@@ -41,9 +42,6 @@ std::string ZipMethodName(uint16_t method);
 // deflate's largest expansion: a stream of n bytes inflates to at most about
 // 1032 n bytes. A member declaring more is refused before anything is read.
 uint64_t MaxInflatedSize(uint64_t compressed_size);
-
-// CRC-32 (zip's, reflected 0xEDB88320) of n bytes, continuing `crc`.
-uint32_t Crc32(uint32_t crc, const void* data, size_t n);
 
 struct ZipEntry {
   std::string name;            // As stored: UTF-8 if flagged, else converted from CP437.
@@ -96,6 +94,9 @@ class ZipArchive {
   // Bytes read at the start of an archive in one read; an archive this small
   // arrives whole and is never read again.
   static constexpr size_t kHeadRead = 64 * 1024;
+  // Bytes read first at the end of a larger archive: its end records and,
+  // for a few members, its central directory.
+  static constexpr size_t kTailRead = 4096;
 
   // Reads the end records and the central directory of the archive in
   // `source` (which must outlive the archive and its members). Needs the
@@ -128,6 +129,7 @@ class ZipArchive {
 
  private:
   Status ReadExactly(uint64_t offset, size_t n, char* dst, const char* what);
+  Status CheckDescriptor(const ZipEntry& e, const std::string& what, uint64_t data_start, bool wide);
 
   ByteSource* source_ = nullptr;
   uint64_t size_ = 0;

@@ -60,6 +60,8 @@ struct Spec {
   std::string compressed;     // Overrides the compressed bytes if set.
   uint64_t declared = UINT64_MAX;  // Overrides the declared size if set.
   bool descriptor = false;    // Sizes in a data descriptor (local header zeros).
+  bool descriptor_sig = true;      // The descriptor starts with its signature.
+  bool descriptor_written = true;  // False: flagged, but no descriptor follows.
   bool zip64 = false;         // zip64 extra fields (sizes and offset 0xffffffff).
   uint16_t flags = 0;
 };
@@ -103,11 +105,16 @@ Built Zip(const std::vector<Spec>& specs, bool zip64_end = false, const std::str
     Put16(&s, static_cast<uint32_t>(m.name.size()));
     Put16(&s, static_cast<uint32_t>(extra.size()));
     s += m.name + extra + comp;
-    if (m.descriptor) {
-      Put32(&s, 0x08074b50);
+    if (m.descriptor && m.descriptor_written) {  // zip64: 8-byte sizes, as zipfile writes them.
+      if (m.descriptor_sig) Put32(&s, 0x08074b50);
       Put32(&s, crc);
-      Put32(&s, static_cast<uint32_t>(comp.size()));
-      Put32(&s, static_cast<uint32_t>(usize));
+      if (m.zip64) {
+        Put64(&s, comp.size());
+        Put64(&s, usize);
+      } else {
+        Put32(&s, static_cast<uint32_t>(comp.size()));
+        Put32(&s, static_cast<uint32_t>(usize));
+      }
     }
     std::string cextra;
     if (m.zip64) {
@@ -203,13 +210,14 @@ Status ReadKey(const std::string& bytes, const std::string& key, std::vector<uns
 TEST(ZipStoredAndDeflatedMembersMatchTheNpy) {
   for (uint16_t method : {0, 8}) {
     for (bool file_like : {false, true}) {
-      for (bool descriptor : {false, true}) {
+      for (int descriptor : {0, 1, 2}) {  // none, with its signature, without
         for (bool zip64 : {false, true}) {
           SCOPE(std::string(method ? "deflated" : "stored") + (file_like ? " file" : " memory") +
-                (descriptor ? " descriptor" : "") + (zip64 ? " zip64" : ""));
+                (descriptor ? " descriptor " + std::to_string(descriptor) : "") + (zip64 ? " zip64" : ""));
           Spec a{"x.npy", SmallNpy(), method};
           Spec b{"big.npy", BigNpy(), method};
-          a.descriptor = b.descriptor = descriptor;
+          a.descriptor = b.descriptor = descriptor != 0;
+          a.descriptor_sig = b.descriptor_sig = descriptor == 1;
           a.zip64 = b.zip64 = zip64;
           const Built z = Zip({a, b}, zip64, "a comment");
           std::vector<unsigned char> out;
@@ -254,6 +262,25 @@ TEST(ZipCommentsPrefixesAndCp437Names) {
   z.bytes[z.central[0] + 9] = 0;
   std::vector<unsigned char> out;
   if (CHECK_OK(ReadKey(z.bytes, "\xc3\xbc", &out))) CheckPattern(kF8, out, 12);
+}
+
+// The end records are looked for in the archive's last 4 KiB first: a long
+// comment, or a zip64 end record before that window, needs the whole tail.
+TEST(ZipEndRecordsBehindLongComments) {
+  for (bool file_like : {false, true}) {
+    for (bool zip64 : {false, true}) {
+      for (size_t comment : {size_t{0}, size_t{4000}, size_t{4064}, size_t{4074}, size_t{4096}, size_t{65535}}) {
+        SCOPE(std::string(file_like ? "file" : "memory") + (zip64 ? " zip64" : "") + ", comment " +
+              std::to_string(comment));
+        Spec b{"big.npy", BigNpy()};
+        b.zip64 = zip64;
+        const Built z = Zip({{"x.npy", SmallNpy()}, b}, zip64, std::string(comment, '#'));
+        std::vector<unsigned char> out;
+        if (CHECK_OK(ReadKey(z.bytes, "x", &out, file_like))) CheckPattern(kF8, out, 12);
+        if (CHECK_OK(ReadKey(z.bytes, "big", &out, file_like))) CheckPattern(kF8, out, 40000);
+      }
+    }
+  }
 }
 
 TEST(ZipDeflatedRegionsInflateNoFurtherThanTheirEnd) {
@@ -315,6 +342,26 @@ TEST(ZipHostileArchivesAreRefused) {
     Set32(&zd.bytes, zd.local[0] + 14, 1234);
     Set32(&zd.bytes, zd.central[0] + 16, 1234);
     CHECK_ERROR(ReadKey(zd.bytes, "x", &out), Code::kCrcMismatch, "the archive records 000004d2");
+  }
+  // A data descriptor that disagrees with the central directory, or is missing.
+  for (bool zip64 : {false, true}) {
+    SCOPE(zip64 ? "zip64 descriptor" : "descriptor");
+    Spec d = x;
+    d.descriptor = true;
+    d.zip64 = zip64;
+    Built z = Zip({d});
+    const size_t at = z.local[0] + 30 + 5 + (zip64 ? 20 : 0) + d.data.size();
+    CHECK_OK(ReadKey(z.bytes, "x", &out));
+    Built bad_crc = z;
+    bad_crc.bytes[at + 4] ^= 1;
+    CHECK_ERROR(ReadKey(bad_crc.bytes, "x", &out), Code::kZipCorrupt, "member 'x.npy': its data descriptor says CRC-32");
+    Built bad_size = z;
+    bad_size.bytes[at + 8] ^= 1;
+    CHECK_ERROR(ReadKey(bad_size.bytes, "x", &out), Code::kZipCorrupt,
+                "225 compressed and 224 uncompressed bytes; the central directory");
+    d.descriptor_written = false;
+    CHECK_ERROR(ReadKey(Zip({d}).bytes, "x", &out), Code::kZipCorrupt,
+                "member 'x.npy' has a data descriptor flag but 0 bytes after its data");
   }
   // Encrypted, other methods.
   {
@@ -389,13 +436,38 @@ TEST(ZipHostileArchivesAreRefused) {
   }
 }
 
+// The folding CRC against zlib's: every length to 4 KiB past each of 16
+// alignments, continuing from several start values, and one long buffer.
 TEST(ZipCrc32MatchesZlib) {
-  std::string s(100000, '\0');
-  for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<char>(i * 131 + (i >> 7));
-  for (size_t n : {size_t{0}, size_t{1}, size_t{15}, size_t{64}, size_t{1000}, s.size()}) {
-    SCOPE("n " + std::to_string(n));
-    CHECK_EQ(tfnpy::Crc32(0, s.data(), n),
-             static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(n))));
+  std::string s(1 << 20, '\0');
+  uint32_t x = 2463534242u;
+  for (char& c : s) {
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  int checked = 0;
+  for (size_t align = 0; align < 16; ++align) {
+    for (size_t n = 0; n <= 4096; ++n) {
+      const uint32_t start = static_cast<uint32_t>(n * 2654435761u + align);
+      const uint32_t fast = tfnpy::Crc32(start, s.data() + align, n);
+      const uint32_t slow = tfnpy::Crc32Zlib(start, s.data() + align, n);
+      if (fast != slow) {
+        SCOPE("align " + std::to_string(align) + ", n " + std::to_string(n));
+        CHECK_EQ(fast, slow);
+      }
+      ++checked;
+    }
+  }
+  CHECK_EQ(checked, 16 * 4097);
+  CHECK_EQ(tfnpy::Crc32(0, s.data(), s.size()),
+           static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size()))));
+  // Known values: zip's check value of "123456789", and of nothing.
+  CHECK_EQ(tfnpy::Crc32(0, "123456789", 9), 0xcbf43926u);
+  CHECK_EQ(tfnpy::Crc32(0, "", 0), 0u);
+  // Split anywhere, the CRC continues.
+  const uint32_t whole = tfnpy::Crc32(0, s.data(), 100000);
+  for (size_t cut : {size_t{1}, size_t{63}, size_t{64}, size_t{300}, size_t{65536}, size_t{99999}}) {
+    CHECK_EQ(tfnpy::Crc32(tfnpy::Crc32(0, s.data(), cut), s.data() + cut, 100000 - cut), whole);
   }
 }
 
