@@ -294,6 +294,80 @@ def test_several_path_columns(image_and_mask, in_memory):
         tfnpy.data.from_csv(csv_path, header=True, path_column="label")
 
 
+@pytest.fixture
+def archives(tmp_path):
+    """Rows naming .npz archives (stored and deflated alternately) of two members
+    each, and a second archive column, with labels."""
+    rng = np.random.default_rng(2)
+    arrays, rows = [], []
+    for i in range(13):
+        a = {"image": rng.random((4, 5, 3), dtype=np.float32), "mask": rng.integers(0, 2, (4, 5)).astype(bool)}
+        b = {"arr_0": rng.integers(-9, 9, (i % 3 + 1,), dtype=np.int16)}
+        (np.savez_compressed if i % 2 else np.savez)(tmp_path / f"a{i}.npz", **a)
+        np.savez(tmp_path / f"b{i}.npz", b["arr_0"])
+        arrays.append((a, b))
+        rows.append([f"a{i}.npz", f"b{i}.npz", i])
+    return write_csv(tmp_path / "archives.csv", rows), arrays
+
+
+def test_npz_archives_give_their_members(archives, in_memory):
+    csv_path, arrays = archives
+    ds = tfnpy.data.from_csv(csv_path, keys=["image", "mask"], in_memory=in_memory, deterministic=True)
+    assert ds.element_spec == (
+        {"image": tf.TensorSpec([4, 5, 3], tf.float32), "mask": tf.TensorSpec([4, 5], tf.bool)},
+        (tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int64)),
+    )
+    got = list(ds.as_numpy_iterator())
+    assert len(got) == len(arrays)
+    for (x, (_, i)), (a, _) in zip(got, arrays):
+        assert x.keys() == a.keys()
+        assert all(np.array_equal(x[k], a[k]) and x[k].dtype == a[k].dtype for k in a)
+    # One key as a str: the array itself; batched, with a dtype and a shape given.
+    ds = tfnpy.data.from_csv(csv_path, keys="image", shape=[4, None, 3], batch_size=5, in_memory=in_memory,
+                             deterministic=True)
+    assert ds.element_spec[0] == tf.TensorSpec([None, 4, None, 3], tf.float32)
+    batches = [b for b, _ in ds.as_numpy_iterator()]
+    assert [len(b) for b in batches] == [5, 5, 3]
+    assert np.array_equal(np.concatenate(batches), np.stack([a["image"] for a, _ in arrays]))
+
+
+def test_npz_and_npy_columns_side_by_side_and_per_key_dtypes(archives, in_memory):
+    csv_path, arrays = archives
+    # A later archive without the key: the error names it and lists its members.
+    mixed = write_csv(os.path.join(os.path.dirname(csv_path), "mixed.csv"), [["a0.npz", 0], ["b1.npz", 1]])
+    ds = tfnpy.data.from_csv(mixed, keys="image", in_memory=in_memory, block_size=1)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"b1\.npz.*no member 'image'.*its members: 'arr_0'"):
+        list(ds)
+    with pytest.raises(ValueError, match=r"b0\.npz: no member 'image'; its members: arr_0"):
+        tfnpy.data.from_csv(csv_path, path_column=1, keys="image")
+    ds = tfnpy.data.from_csv(csv_path, path_column=1, keys="arr_0", shape=[None], dtype="int32", in_memory=in_memory,
+                             deterministic=True)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="int16"):
+        list(ds)
+    ds = tfnpy.data.from_csv(csv_path, path_column=1, keys="arr_0", shape=[None], in_memory=in_memory,
+                             deterministic=True, block_size=1)
+    got = [x for x, _ in ds.as_numpy_iterator()]
+    assert all(np.array_equal(x, b["arr_0"]) for x, (_, b) in zip(got, arrays)) and len(got) == len(arrays)
+    # A dict of dtypes for some keys, the rest from the first archive.
+    ds = tfnpy.data.from_csv(csv_path, keys=["image", "mask"], dtype={"mask": tf.bool}, in_memory=in_memory)
+    assert ds.element_spec[0]["image"].dtype == tf.float32
+    with pytest.raises(ValueError, match=r"names members that are not in keys: \['other'\]"):
+        tfnpy.data.from_csv(csv_path, keys=["image"], dtype={"other": tf.bool})
+
+
+def test_npz_paths_need_keys_and_keys_need_npz(archives, seed_data):
+    csv_path, _ = archives
+    with pytest.raises(ValueError, match=r"a0\.npz is an \.npz archive: give keys= \(its members: image, mask\)"):
+        tfnpy.data.from_csv(csv_path)
+    base, _, rows = seed_data
+    npy_csv = write_csv(base / "paths.csv", rows)
+    with pytest.raises(ValueError, match=r"keys= is given but .*data_0\.npy is a \.npy file"):
+        tfnpy.data.from_csv(npy_csv, keys="x")
+    for bad, err in ((["x", "x"], ValueError), ([], ValueError), ({"x": 1}, TypeError), ([1], TypeError)):
+        with pytest.raises(err):
+            tfnpy.data.from_csv(csv_path, keys=bad)
+
+
 def test_blocks_of_files_read_at_once_give_the_same_elements(seed_data, in_memory):
     """The default reads small files many per read_npy call and hands them out
     one by one: the same elements in the same order as one read per file, and

@@ -1,4 +1,4 @@
-"""tf.data pipelines over .npy files, built from tfnpy's native ops only."""
+"""tf.data pipelines over .npy files and .npz archives, built from tfnpy's native ops only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfnpy._core import inspect
-from tfnpy._ops import DTypeLike, ShapeLike, as_dtype, read_npy
+from tfnpy._ops import DTypeLike, ShapeLike, as_dtype, read_npy, read_npz
 
 __all__ = ["from_csv", "npy_rows"]
 
@@ -53,9 +53,11 @@ class _Column:
 class _Layout:
     columns: tuple  # of _Column, every column of the CSV
     paths: tuple  # indices of the path columns, in element order
-    dtypes: tuple  # per path column
-    shapes: tuple  # per path column
+    dtypes: tuple  # per path column: a DType, or (.npz) a tuple of one per key
+    shapes: tuple  # per path column: a TensorShape, or (.npz) a tuple of one per key
     single: bool  # one path column: the array part is an array, not a tuple
+    keys: Optional[tuple] = None  # .npz: the members read from each archive
+    one_key: bool = False  # keys was a str: each archive gives an array, not a dict
 
 
 def _csv_files(csv_path) -> list[str]:
@@ -135,7 +137,58 @@ def _per_path(value, n: int, what: str, is_one) -> list:
     return list(value)
 
 
-def _layout(files, header, path_column, column_defaults, dtype, shape, base_dir) -> _Layout:
+def _keys(keys) -> tuple[Optional[tuple], bool]:
+    """from_csv's keys= as (tuple of keys or None, one key given as a str)."""
+    if keys is None:
+        return None, False
+    if isinstance(keys, str):
+        return (keys,), True
+    if isinstance(keys, (bytes, dict)) or not all(isinstance(k, str) for k in keys):
+        raise TypeError(f"keys must be a member name (str) or a sequence of them, got {keys!r}")
+    keys = tuple(keys)
+    if not keys:
+        raise ValueError("keys is empty: name at least one member of the archives")
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"keys names a member twice: {list(keys)}")
+    return keys, False
+
+
+def _per_key(value, keys, what: str) -> list:
+    """One path column's dtype= / shape= entry as one value per key: None (from
+    the first archive), a dict {key: value} (keys left out: from the archive),
+    or one value for every key."""
+    if isinstance(value, dict):
+        unknown = set(value) - set(keys)
+        if unknown:
+            raise ValueError(f"{what} names members that are not in keys: {sorted(unknown)}")
+        return [value.get(k) for k in keys]
+    return [value] * len(keys)
+
+
+def _first_file(path: str, keys):
+    """The NpyInfo of each array the first row's file gives: one, or one per key."""
+    info = inspect(path)
+    members = getattr(info, "members", None)
+    if keys is None:
+        if members is not None:
+            raise ValueError(f"{path} is an .npz archive: give keys= (its members: {', '.join(info.keys())})")
+        return [info]
+    if members is None:
+        raise ValueError(f"keys= is given but {path} is a .npy file, not an .npz archive")
+    out = []
+    for k in keys:
+        try:
+            member = info[k]
+        except KeyError:
+            raise ValueError(f"{path}: no member {k!r}; its members: {', '.join(info.keys())}") from None
+        if member.info is None:
+            raise ValueError(f"{path}: member {k!r}: {member.error}")
+        out.append(member.info)
+    return out
+
+
+def _layout(files, header, path_column, column_defaults, dtype, shape, base_dir, keys=None) -> _Layout:
+    keys, one_key = _keys(keys)
     names, first = _head(files[0], header)
     ncols = len(first)
     paths, single = _path_indices(path_column, names, ncols, files[0])
@@ -160,21 +213,34 @@ def _layout(files, header, path_column, column_defaults, dtype, shape, base_dir)
     # The first row's files give the dtypes and shapes not given.
     first_paths = _resolve(tf.constant([first[i] for i in paths]), _prefix(base_dir)).numpy()
     dtypes = _per_path(dtype, len(paths), "dtype", lambda v: not isinstance(v, (list, tuple)))
+    # A shape, unless a sequence of per-column shapes. With one path column, [None]
+    # (or [None, None]...) is a shape of unknown dims: as a list of "infer this
+    # column's shape" it would say nothing.
     shapes = _per_path(shape, len(paths), "shape", lambda v: isinstance(v, tf.TensorShape) or
+                       (len(paths) == 1 and isinstance(v, (list, tuple)) and all(e is None for e in v)) or
                        not (isinstance(v, (list, tuple)) and v and all(e is None or isinstance(e, (list, tuple, tf.TensorShape)) for e in v)))
     for k, path in enumerate(first_paths):
-        if dtypes[k] is None or shapes[k] is None:
-            info = inspect(path.decode())
-            dtypes[k] = info.dtype.newbyteorder("=") if dtypes[k] is None else dtypes[k]
-            shapes[k] = info.shape if shapes[k] is None else shapes[k]
-    dtypes = tuple(as_dtype(d) for d in dtypes)
-    shapes = tuple(tf.TensorShape(s) for s in shapes)
-    return _Layout(tuple(columns), paths, dtypes, shapes, single)
+        ds = [dtypes[k]] if keys is None else _per_key(dtypes[k], keys, "dtype")
+        ss = [shapes[k]] if keys is None else _per_key(shapes[k], keys, "shape")
+        if any(d is None for d in ds) or any(x is None for x in ss):
+            infos = _first_file(path.decode(), keys)
+            ds = [i.dtype.newbyteorder("=") if d is None else d for d, i in zip(ds, infos)]
+            ss = [i.shape if x is None else x for x, i in zip(ss, infos)]
+        ds = tuple(as_dtype(d) for d in ds)
+        ss = tuple(tf.TensorShape(x) for x in ss)
+        dtypes[k], shapes[k] = (ds[0], ss[0]) if keys is None else (ds, ss)
+    return _Layout(tuple(columns), paths, tuple(dtypes), tuple(shapes), single, keys, one_key)
+
+
+def _arrays(layout: _Layout):
+    """(dtype, shape) of every array of a row: one per path column and key."""
+    for dtype, shape in zip(layout.dtypes, layout.shapes):
+        yield from zip(dtype, shape) if layout.keys is not None else [(dtype, shape)]
 
 
 def _row_bytes(layout: _Layout) -> int:
     total = 0
-    for dtype, shape in zip(layout.dtypes, layout.shapes):
+    for dtype, shape in _arrays(layout):
         dims = [d if d is not None else 1 for d in shape.as_list()] if shape.rank is not None else [1]
         total += int(np.prod(dims, dtype=np.int64)) * dtype.size
     return max(total, 1)
@@ -298,10 +364,15 @@ def _column_blocks(csv_file, prefix, layout: _Layout, header: bool, lines_per_st
 def _reader(layout: _Layout):
     """The map function from (batches of) columns to elements."""
 
+    def one(paths, dtype, shape):
+        if layout.keys is None:
+            return read_npy(paths, dtype, shape=shape)
+        # One archive open and one directory parse for all the keys.
+        got = read_npz(paths, dict(zip(layout.keys, dtype)), shape=dict(zip(layout.keys, shape)))
+        return got[layout.keys[0]] if layout.one_key else got
+
     def read(*cols):
-        arrays = tuple(
-            read_npy(cols[i], dtype, shape=shape) for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes)
-        )
+        arrays = tuple(one(cols[i], dtype, shape) for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes))
         array = arrays[0] if layout.single else arrays
         rest = tuple(c for i, c in enumerate(cols) if i not in layout.paths)
         if not rest:
@@ -329,8 +400,9 @@ def from_csv(
     seed: Optional[int] = None,
     cycle_length: int = 1,
     in_memory: bool = False,
+    keys: Union[None, str, Sequence[str]] = None,
 ) -> tf.data.Dataset:
-    """A dataset of the ``.npy`` files CSV files list, with their other columns.
+    """A dataset of the ``.npy`` files (or ``.npz`` archives) CSV files list, with their other columns.
 
     The CSV files are read in the graph (``TextLineDataset`` and
     ``decode_csv``) and the arrays with ``read_npy``: no Python runs while the
@@ -343,7 +415,9 @@ def from_csv(
     path (``path,label``, as Python's ``csv`` writes it), ``(array, (col,
     col, ...))`` for several, and ``array`` when the path is the only column;
     with several path columns, ``array`` is a tuple of arrays in
-    ``path_column`` order. Column types come from ``column_defaults`` or are
+    ``path_column`` order. With ``keys``, the paths are ``.npz`` archives and
+    each gives the members named (``read_npz``): one array for a single key
+    given as a str, else a dict ``{key: array}``. Column types come from ``column_defaults`` or are
     inferred from the first data row: integers become int64, other numbers
     float32, anything else string. ``dtype`` and ``shape`` default to what the
     first row's files say, so the element spec is fully static; a file that
@@ -362,10 +436,12 @@ def from_csv(
         sequence of them (shards, read in order unless ``shuffle_files``).
         With ``header``, every file starts with a header row.
       dtype: Element type of the arrays, or one per path column; default:
-        the first row's files'.
+        the first row's files'. With ``keys``: one type for every member, or
+        a dict ``{key: dtype}`` (members left out: the first archive's).
       shape: Shape of each array (``None`` entries allowed), or with several
         path columns a sequence of one shape (or ``None``) per column;
-        default: the first row's files'.
+        default: the first row's files'. With ``keys``: a dict ``{key:
+        shape}``, or one shape for every member.
       path_column: The column that holds the paths (an index, or a name from
         the header), or a sequence of them: one array per column.
       column_defaults: A record default for every column, including the path
@@ -397,6 +473,9 @@ def from_csv(
         fit in memory and in the dataset graph sent to the tf.data service's
         dispatcher; a bad row fails here. Not with ``shuffle_files`` or
         ``cycle_length`` (shuffle the rows instead).
+      keys: The members to read when the paths are ``.npz`` archives, as
+        numpy names them (``"x"`` for ``x.npy``, ``"arr_0"``): a str, or a
+        sequence of them read with one archive open.
 
     Returns:
       A ``tf.data.Dataset``.
@@ -405,6 +484,9 @@ def from_csv(
     >>> ds.element_spec  # doctest: +SKIP
     (TensorSpec(shape=(10, 10), dtype=tf.float64, name=None), TensorSpec(shape=(), dtype=tf.int64, name=None))
     >>> ds = tfnpy.data.from_csv("data/shard-*.csv", header=True, path_column=["image", "mask"])  # doctest: +SKIP
+    >>> ds = tfnpy.data.from_csv("data/archives.csv", keys=["image", "mask"])  # doctest: +SKIP
+    >>> ds.element_spec[0]  # doctest: +SKIP
+    {'image': TensorSpec(shape=(64, 64, 3), dtype=tf.uint8, name=None), 'mask': TensorSpec(shape=(64, 64), dtype=tf.bool, name=None)}
     """
     files = _csv_files(csv_path)
     if cycle_length < 1:
@@ -414,7 +496,7 @@ def from_csv(
     if in_memory and (shuffle_files or cycle_length > 1):
         raise ValueError("in_memory=True keeps the rows in order: shuffle the rows (Dataset.shuffle), not the files")
     prefixes = [_prefix(os.path.dirname(f) if base_dir is None else base_dir) for f in files]
-    layout = _layout(files, header, path_column, column_defaults, dtype, shape, prefixes[0])
+    layout = _layout(files, header, path_column, column_defaults, dtype, shape, prefixes[0], keys)
     map_args = dict(num_parallel_calls=num_parallel_calls, deterministic=deterministic)
     if block_size is None:
         block_size = min(_MAX_BLOCK, max(1, _BLOCK_BYTES // _row_bytes(layout)))
