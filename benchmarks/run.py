@@ -20,9 +20,11 @@ import selectors
 import shlex
 import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import time
+import zipfile
 
 import numpy as np
 
@@ -38,6 +40,15 @@ CASES = {
     "large": dict(dtype="<f4", out="float32", shape=(1024, 1024), order="C", files=100, repeat=5),
     "medium_be": dict(dtype=">f4", out="float32", shape=(224, 224, 3), order="C", files=1000, repeat=3),
     "medium_f": dict(dtype="<f4", out="float32", shape=(224, 224, 3), order="F", files=1000, repeat=3),
+    # .npz: each archive holds one member "x" (np.savez / np.savez_compressed); the same
+    # arrays are also written as .npy files, which the read_npy rows of these cases read.
+    "small_npz": dict(dtype="<f8", out="float64", shape=(10, 10), order="C", files=10000, repeat=2, npz="stored"),
+    "medium_npz": dict(dtype="<f4", out="float32", shape=(224, 224, 3), order="C", files=1000, repeat=3,
+                       npz="stored"),
+    # Values in steps of 1/256 (8 significant bits), so deflate has something to remove:
+    # they compress about 2.6:1 where uniform random floats compress 1.1:1.
+    "medium_npz_deflated": dict(dtype="<f4", out="float32", shape=(224, 224, 3), order="C", files=1000, repeat=3,
+                                npz="deflated", steps=256),
 }
 PIPELINES = [
     "seed_numpy_function",
@@ -52,6 +63,11 @@ PIPELINES = [
     "csv_dataset_read_npy",
     "read_file_floor",
 ]
+# The rows of the .npz cases: read_npy* rows read the .npy twins of the archives, every
+# other row the archives (the seed: numpy_function(np.load(p)["x"])).
+NPZ_PIPELINES = ["seed_numpy_function", "read_npy", "batched_read_npy", "read_npz", "batched_read_npz",
+                 "from_csv", "from_csv_batched", "read_file_floor"]
+NPZ_KEY = "x"
 SEED, FLOOR = "seed_numpy_function", "read_file_floor"
 TFNPY_PIPELINES = ["decode_npy", "batched_decode", "read_npy", "batched_read_npy", "from_csv", "from_csv_in_memory",
                    "from_csv_batched", "csv_dataset_read_npy"]
@@ -59,7 +75,9 @@ TFNPY_PIPELINES = ["decode_npy", "batched_decode", "read_npy", "batched_read_npy
 # chart or the pipeline targets): one read_npy op call over all the case's paths
 # (worker.py), and the syscall and memcpy floors (floor/floor.c) at 1 and --threads threads.
 ONE_CALL = "read_npy_one_call"
+NPZ_ONE_CALL = "read_npz_one_call"
 FLOOR_KINDS = ("syscall_floor", "memcpy_floor")
+INFLATE_FLOOR = "inflate_floor"  # deflated .npz cases only: zlib inflating the members from memory
 SCALING_PIPELINES = ["seed_numpy_function", "decode_npy"]
 SCALING_NPC = ["1", "2", "autotune"]
 CMD_TIMEOUT = 600.0  # seconds one worker command may take before the worker is killed
@@ -74,7 +92,9 @@ def log(msg):
 
 def _make_array(case, spec, i):
     rng = np.random.default_rng([sum(map(ord, case)), i])
-    if spec["out"] == "float64":
+    if spec.get("steps"):
+        a = np.floor(rng.random(spec["shape"]) * spec["steps"]) / spec["steps"]
+    elif spec["out"] == "float64":
         a = rng.random(spec["shape"])  # np.random.rand(10, 10), as in the seed
     else:
         a = rng.random(spec["shape"], dtype=np.float32)
@@ -90,14 +110,16 @@ def prepare_case(data_dir, case, spec, n):
     d = os.path.join(data_dir, case)
     os.makedirs(d, exist_ok=True)
     man_path = os.path.join(d, "manifest.json")
-    key = {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.items() if k in ("dtype", "shape", "order")}
+    key = {k: (list(v) if isinstance(v, tuple) else v) for k, v in spec.items()
+           if k in ("dtype", "shape", "order", "npz", "steps")}
     have = 0
     if os.path.exists(man_path):
         with open(man_path) as f:
             man = json.load(f)
         if man.get("key") == key:
             have = int(man.get("count", 0))
-    paths = [os.path.join(d, "arr_%06d.npy" % i) for i in range(max(n, have))]
+    npz = spec.get("npz")
+    paths = [os.path.join(d, "arr_%06d.%s" % (i, "npz" if npz else "npy")) for i in range(max(n, have))]
     if have:
         size0 = os.path.getsize(paths[0]) if os.path.exists(paths[0]) else -1
         # Trust the manifest only if the files it lists are all there with the right size.
@@ -106,7 +128,12 @@ def prepare_case(data_dir, case, spec, n):
     if have < n:
         log("generating %s: files %d..%d in %s" % (case, have, n - 1, d))
         for i in range(have, n):
-            np.save(paths[i], _make_array(case, spec, i))
+            a = _make_array(case, spec, i)
+            if npz:
+                np.save(paths[i][:-4] + ".npy", a)
+                (np.savez_compressed if npz == "deflated" else np.savez)(paths[i], **{NPZ_KEY: a})
+            else:
+                np.save(paths[i], a)
         with open(man_path, "w") as f:
             json.dump({"key": key, "count": n}, f)
     paths = paths[:n]
@@ -121,7 +148,21 @@ def prepare_case(data_dir, case, spec, n):
             csv.writer(f).writerows(rows)
     with open(os.path.join(d, "paths.txt"), "w") as f:  # the same paths, one a line, for floor.c
         f.write("".join(p + "\n" for p in paths))
+    if npz:
+        with open(os.path.join(d, "members.txt"), "w") as f:  # floor.c --inflate
+            f.write("".join("%s %d %d %d\n" % ((p,) + member_extent(p, NPZ_KEY + ".npy")) for p in paths))
     return csv_path, paths, os.path.getsize(paths[0])
+
+
+def member_extent(path, name):
+    """(offset, compressed size, size) of a zip member's data in its archive."""
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo(name)
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)
+    name_n, extra_n = struct.unpack("<HH", local[26:30])
+    return info.header_offset + 30 + name_n + extra_n, info.compress_size, info.file_size
 
 
 def floor_label(kind, threads):
@@ -144,29 +185,51 @@ def page_cache(paths):
 # --------------------------------------------------------------------------- floors
 
 
-def build_floor(build_dir):
+def build_floor(build_dir, zlib=None):
     """Compile floor/floor.c with the machine's C compiler ($CC, else cc, else gcc)
-    into build_dir. Returns (binary, how it was built) or (None, why not)."""
+    into build_dir. zlib: (include dir, library file) of the zlib ReadNpz uses
+    (TensorFlow's), for the inflate floor; without it, or if that build fails, the
+    floor is built without its inflate mode. Returns (binary, how it was built,
+    has inflate) or (None, why not, False)."""
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc:
-        return None, "no C compiler ($CC, cc or gcc) found: floor rows skipped"
+        return None, "no C compiler ($CC, cc or gcc) found: floor rows skipped", False
     os.makedirs(build_dir, exist_ok=True)
     out = os.path.join(build_dir, "floor")
-    cmd = shlex.split(cc) + ["-O2", "-std=c11", "-pthread", "-o", out, FLOOR_SRC]
-    try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        ver = subprocess.run(shlex.split(cc) + ["--version"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.TimeoutExpired) as ex:
-        return None, "building floor.c failed (%s): floor rows skipped" % ex
-    if p.returncode != 0:
-        return None, "`%s` failed: %s; floor rows skipped" % (" ".join(cmd), p.stderr.strip()[-300:])
-    return out, "`%s -O2 -std=c11 -pthread` (%s)" % (cc, (ver.splitlines() or ["?"])[0])
+    base = shlex.split(cc) + ["-O2", "-std=c11", "-pthread", "-o", out, FLOOR_SRC]
+    tries = []
+    if zlib:
+        inc, lib = zlib
+        tries.append((base + ["-DFLOOR_ZLIB", "-I" + inc, lib, "-Wl,-rpath," + os.path.dirname(lib)],
+                      " -DFLOOR_ZLIB, linked to %s" % os.path.basename(lib)))
+    tries.append((base, ""))
+    why = ""
+    for cmd, extra in tries:
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            ver = subprocess.run(shlex.split(cc) + ["--version"], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired) as ex:
+            return None, "building floor.c failed (%s): floor rows skipped" % ex, False
+        if p.returncode == 0:
+            return out, "`%s -O2 -std=c11 -pthread%s` (%s)" % (cc, extra, (ver.splitlines() or ["?"])[0]), bool(extra)
+        why = "`%s` failed: %s" % (" ".join(cmd), p.stderr.strip()[-300:])
+        log("floor.c: %s" % why)
+    return None, why + "; floor rows skipped", False
 
 
-def floor_entries(floor_bin, why, case, threads_list):
-    """Harness entries for the syscall and memcpy floors of a case, one per thread
-    count; each is a floor.c process serving the same line protocol as worker.py."""
+def floor_entries(floor_bin, why, case, threads_list, inflate=False):
+    """Harness entries for the syscall and memcpy floors of a case (and the inflate
+    floor of a deflated .npz case), one per thread count; each is a floor.c process
+    serving the same line protocol as worker.py."""
     entries = []
+    for t in threads_list if case.get("npz") == "deflated" else []:
+        e = {"label": floor_label(INFLATE_FLOOR, t), "spec": {"pipeline": INFLATE_FLOOR, "threads": t}}
+        if floor_bin is None or not inflate:
+            e["skip"] = why if floor_bin is None else "floor.c built without zlib (see the log): no inflate floor"
+        else:
+            e["argv"] = [floor_bin, "--serve", "--threads", str(t), "--repeat", str(case["repeat"]),
+                         "--inflate", case["members"]]
+        entries.append(e)
     for kind in FLOOR_KINDS:
         for t in threads_list:
             e = {"label": floor_label(kind, t), "spec": {"pipeline": kind, "threads": t}}
@@ -388,6 +451,7 @@ def summarize(results, expected, file_bytes, threads=None):
         if threads:
             r["x_syscall"] = per_pass_ratio(r, floor_label("syscall_floor", threads))
             r["x_memcpy"] = per_pass_ratio(r, floor_label("memcpy_floor", threads))
+        r["x_inflate"] = per_pass_ratio(r, floor_label(INFLATE_FLOOR, 1))  # zlib's own, one thread
         base = r["ready"].get("rss_imported_kb")
         if r.get("maxrss_kb") and base:
             r["rss_peak_mb"] = r["maxrss_kb"] / 1024
@@ -433,20 +497,24 @@ def fmt_x(x):
 
 
 def pipeline_table(results):
+    inflate = any(r.get("x_inflate") for r in results)  # a deflated .npz case: one more column
     lines = [
-        "| pipeline | elements/s | MB/s | × seed | × floor | × syscall | × memcpy | spread | peak RSS MB (Δ) | note |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| pipeline | elements/s | MB/s | × seed | × floor | × syscall | × memcpy |%s spread | peak RSS MB (Δ) | note |"
+        % (" × inflate 1t |" if inflate else ""),
+        "|---|---:|---:|---:|---:|---:|---:|%s---:|---:|---|" % ("---:|" if inflate else ""),
     ]
     for r in results:
         if r["status"] == "ok" and r.get("eps"):
             rss = "%.0f (+%.0f)" % (r["rss_peak_mb"], r["rss_delta_mb"]) if r.get("rss_peak_mb") else "–"
             mbps = "%.1f" % r["mbps"] if r["mbps"] < 100 else fmt_int(r["mbps"])
             note = "" if r["note"] == r["ready"].get("check") else r["note"]  # a passed check is not news
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s |" % (
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |%s %.0f%% | %s | %s |" % (
                 r["label"], fmt_int(r["eps"]), mbps, fmt_x(r["x_seed"]), fmt_x(r["x_floor"]),
-                fmt_x(r.get("x_syscall")), fmt_x(r.get("x_memcpy")), 100 * r["spread"], rss, note))
+                fmt_x(r.get("x_syscall")), fmt_x(r.get("x_memcpy")),
+                " %s |" % fmt_x(r.get("x_inflate")) if inflate else "", 100 * r["spread"], rss, note))
         else:
-            lines.append("| %s | – | – | – | – | – | – | – | – | %s: %s |" % (r["label"], r["status"], r["note"]))
+            lines.append("| %s | – | – | – | – | – | – |%s – | – | %s: %s |" % (
+                r["label"], " – |" if inflate else "", r["status"], r["note"]))
     return lines
 
 
@@ -544,6 +612,15 @@ def evaluate_targets(cases, micro, threads=None):
             rows.append((title, "–", "not measured", None))
 
     pair_target("small", "batched_decode", "decode_npy", 1.5)
+    # .npz: stored members as fast as the same arrays in .npy files; deflated ones at
+    # 0.8x zlib's own one-thread inflate (the batch's files in parallel).
+    for c in ("small_npz", "medium_npz"):
+        if c in cases:
+            pair_target(c, "batched_read_npz", "batched_read_npy", 0.9)
+            pair_target(c, NPZ_ONE_CALL, ONE_CALL, 0.9)
+    if "medium_npz_deflated" in cases:
+        ratio_target("medium_npz_deflated", ["batched_read_npz", NPZ_ONE_CALL, "read_npz"], "x_inflate", 0.8,
+                     "medium_npz_deflated: ≥ 0.8× zlib's one-thread inflate")
     # from_csv's per-element default (block reads) against its batch_size=32 style,
     # and on large files against one read per file as before.
     pair_target("small", "from_csv", "from_csv_batched", 0.7)
@@ -648,7 +725,8 @@ def main(argv=None):
     data_dir = os.path.abspath(args.data_dir)
     threads = args.threads or machine_info()["nproc"]
     threads_list = sorted({1, threads})
-    rows_all = PIPELINES + [ONE_CALL] + [floor_label(k, t) for k in FLOOR_KINDS for t in threads_list]
+    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] +
+                                  [floor_label(k, t) for k in FLOOR_KINDS + (INFLATE_FLOOR,) for t in threads_list]))
     wanted = [p.strip() for p in args.pipelines.split(",") if p.strip()] if args.pipelines else rows_all
     for p in wanted:
         if p not in rows_all:
@@ -667,7 +745,8 @@ def main(argv=None):
     probe = run_once({"mode": "probe"}, os.path.join(log_dir, "probe.log"))
     info.update(probe["versions"])
     caps = probe["capabilities"]
-    floor_bin, floor_how = build_floor(os.path.join(data_dir, "build"))
+    zlib = (probe["versions"].get("tf_zlib_include"), probe["versions"].get("tf_framework_lib"))
+    floor_bin, floor_how, floor_inflate = build_floor(os.path.join(data_dir, "build"), zlib if all(zlib) else None)
     log("floor.c: %s" % (floor_how if floor_bin else "NOT BUILT: " + floor_how))
     log("tensorflow %s, numpy %s, tfnpy %s" % (info["tensorflow"], info["numpy"],
                                                info["tfnpy_file"] or "NOT IMPORTABLE: %s" % info["tfnpy_error"]))
@@ -679,23 +758,27 @@ def main(argv=None):
         repeat = 1 if args.quick else spec["repeat"]
         csv_path, paths, file_bytes = prepare_case(data_dir, c, spec, n)
         shape = "×".join(map(str, spec["shape"]))
-        desc = "%s %s%s" % (shape, spec["dtype"], ", Fortran order" if spec["order"] == "F" else "")
+        desc = "%s %s%s%s" % (shape, spec["dtype"], ", Fortran order" if spec["order"] == "F" else "",
+                              {"stored": ", .npz stored", "deflated": ", .npz deflated"}.get(spec.get("npz"), ""))
         data_bytes = int(np.prod(spec["shape"])) * np.dtype(spec["dtype"]).itemsize
         cases[c] = {"desc": desc, "files": n, "repeat": repeat, "file_bytes": file_bytes, "data_bytes": data_bytes,
                     "csv": csv_path, "list": os.path.join(os.path.dirname(csv_path), "paths.txt"),
+                    "members": os.path.join(os.path.dirname(csv_path), "members.txt"), "npz": spec.get("npz"),
                     "paths": paths, "expected": n * repeat}
 
     def case_spec(c):
         s = CASES[c]
         return {"name": c, "csv": cases[c]["csv"], "repeat": cases[c]["repeat"], "batch": BATCH,
-                "shape": list(s["shape"]), "out_dtype": s["out"], "intra_op_threads": threads}
+                "shape": list(s["shape"]), "out_dtype": s["out"], "intra_op_threads": threads,
+                "npz": s.get("npz"), "npz_key": NPZ_KEY}
 
     for c in case_names:
         log("%s: page-caching %d files (load average %.2f)" % (c, len(cases[c]["paths"]), os.getloadavg()[0]))
         cases[c]["loadavg_start"] = os.getloadavg()[0]
         page_cache(cases[c]["paths"])
+        rows = NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] if cases[c]["npz"] else PIPELINES + [ONE_CALL]
         entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": p, "npc": "autotune", "case": case_spec(c)}}
-                   for p in PIPELINES + [ONE_CALL]] + floor_entries(floor_bin, floor_how, cases[c], threads_list)
+                   for p in rows] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_inflate)
         res = run_group(c, [e for e in entries if e["label"] in wanted], passes, log_dir)
         cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"], threads)
 
@@ -781,7 +864,7 @@ def main(argv=None):
     with open(os.path.join(args.out, "latest.md"), "w") as f:
         f.write(text)
     png = os.path.join(args.out, "latest.png")
-    if chart(cases, png):
+    if chart(cases, png, pipelines=list(dict.fromkeys(PIPELINES + NPZ_PIPELINES))):
         log("wrote %s" % png)
     raw = {"info": info, "capabilities": caps, "args": vars(args), "passes": passes, "elapsed_s": elapsed,
            "cases": {c: {k: v for k, v in cases[c].items() if k != "paths"} for c in case_names},

@@ -88,7 +88,7 @@ def need(*attrs):
 
 
 def capabilities():
-    return {a: has(a) for a in ("decode_npy", "read_npy", "loads", "data", "data.from_csv")}
+    return {a: has(a) for a in ("decode_npy", "read_npy", "read_npz", "loads", "data", "data.from_csv")}
 
 
 def versions():
@@ -99,7 +99,14 @@ def versions():
         "tfnpy": getattr(tfnpy, "__version__", "unknown") if tfnpy is not None else None,
         "tfnpy_file": getattr(tfnpy, "__file__", None) if tfnpy is not None else None,
         "tfnpy_error": TFNPY_ERROR,
+        # The zlib ReadNpz inflates with (TensorFlow's), for floor.c's inflate floor.
+        "tf_zlib_include": _existing(os.path.join(tf.sysconfig.get_include(), "external", "zlib")),
+        "tf_framework_lib": _existing(os.path.join(tf.sysconfig.get_lib(), "libtensorflow_framework.so.2")),
     }
+
+
+def _existing(path):
+    return path if os.path.exists(path) else None
 
 
 # --------------------------------------------------------------------------- pipelines
@@ -115,6 +122,11 @@ class Ctx:
         with open(self.csv, newline="") as f:
             rows = [r for r in csv.reader(f) if r]
         self.paths = [r[0] for r in rows]
+        # .npz cases: the CSV lists archives of one member, npz_key; the same arrays
+        # are .npy files beside them, which the read_npy rows read.
+        self.npz = case.get("npz")
+        self.key = case.get("npz_key")
+        self.npy_paths = [p[:-4] + ".npy" for p in self.paths] if self.npz else self.paths
         self.repeat = int(case["repeat"])
         self.batch = int(case["batch"])
         self.shape = tuple(case["shape"])
@@ -124,16 +136,25 @@ class Ctx:
         self.npc = AUTOTUNE if npc == "autotune" else int(npc)
         self.intra_op_threads = case.get("intra_op_threads")
 
-    def paths_ds(self):
-        ds = tf.data.Dataset.from_tensor_slices(self.paths)
+    def paths_ds(self, npy=False):
+        ds = tf.data.Dataset.from_tensor_slices(self.npy_paths if npy else self.paths)
         return ds.repeat(self.repeat) if self.repeat > 1 else ds
+
+    def load(self, path, npy=False):
+        """What np.load gives for one element (the seed's way, also for .npz)."""
+        if self.npz and npy:
+            return np.load(path[:-4] + ".npy")
+        if self.npz:
+            with np.load(path) as z:
+                return z[self.key]
+        return np.load(path)
 
 
 def seed_numpy_function(c):
     npdt, tdt = c.np_dtype, c.tf_dtype
 
-    def load(p):  # inside numpy_function the path arrives as bytes
-        return np.load(p.decode()).astype(npdt)
+    def load(p):  # inside numpy_function the path arrives as bytes; .npz: np.load(p)["x"]
+        return c.load(p.decode()).astype(npdt)
 
     def f(p):
         return tf.numpy_function(load, [p], tdt)
@@ -186,7 +207,7 @@ def read_npy(c):
     def f(p):
         return tfnpy.read_npy(p, tdt, shape=shape)
 
-    return c.paths_ds().map(f, num_parallel_calls=c.npc).batch(c.batch).prefetch(AUTOTUNE)
+    return c.paths_ds(npy=True).map(f, num_parallel_calls=c.npc).batch(c.batch).prefetch(AUTOTUNE)
 
 
 def batched_read_npy(c):
@@ -196,11 +217,33 @@ def batched_read_npy(c):
     def f(p):
         return tfnpy.read_npy(p, tdt, shape=shape)
 
+    return c.paths_ds(npy=True).batch(c.batch).map(f, num_parallel_calls=c.npc).prefetch(AUTOTUNE)
+
+
+def read_npz(c):
+    need("read_npz")
+    tdt, shape, key = c.tf_dtype, c.shape, c.key
+
+    def f(p):
+        return tfnpy.read_npz(p, key, tdt, shape=shape)
+
+    return c.paths_ds().map(f, num_parallel_calls=c.npc).batch(c.batch).prefetch(AUTOTUNE)
+
+
+def batched_read_npz(c):
+    need("read_npz")
+    tdt, shape, key = c.tf_dtype, c.shape, c.key
+
+    def f(p):
+        return tfnpy.read_npz(p, key, tdt, shape=shape)
+
     return c.paths_ds().batch(c.batch).map(f, num_parallel_calls=c.npc).prefetch(AUTOTUNE)
 
 
 def _from_csv(c, **kwargs):
     need("data.from_csv")
+    if c.npz:
+        kwargs["keys"] = c.key
     ds = tfnpy.data.from_csv(c.csv, dtype=c.tf_dtype, shape=c.shape, **kwargs)
     if c.repeat > 1:
         ds = ds.repeat(c.repeat)
@@ -220,7 +263,7 @@ def read_npy_one_call(c):
     c.repeat times per pass (see run_pipeline)."""
     need("read_npy")
     tdt, shape = c.tf_dtype, c.shape
-    paths = tf.constant(c.paths)
+    paths = tf.constant(c.npy_paths)
 
     def call():
         return tfnpy.read_npy(paths, tdt, shape=shape)
@@ -228,9 +271,22 @@ def read_npy_one_call(c):
     return call
 
 
+def read_npz_one_call(c):
+    """read_npy_one_call for .npz archives: one read_npz op call over all paths."""
+    need("read_npz")
+    tdt, shape, key = c.tf_dtype, c.shape, c.key
+    paths = tf.constant(c.paths)
+
+    def call():
+        return tfnpy.read_npz(paths, key, tdt, shape=shape)
+
+    return call
+
+
 def from_csv_batched(c):
     need("data.from_csv")
-    ds = tfnpy.data.from_csv(c.csv, dtype=c.tf_dtype, shape=c.shape, batch_size=c.batch)
+    keys = dict(keys=c.key) if c.npz else {}
+    ds = tfnpy.data.from_csv(c.csv, dtype=c.tf_dtype, shape=c.shape, batch_size=c.batch, **keys)
     if c.repeat > 1:
         ds = ds.repeat(c.repeat)
     return ds.prefetch(AUTOTUNE)
@@ -275,7 +331,11 @@ PIPELINES = {
     "csv_dataset_read_npy": csv_dataset_read_npy,
     "read_file_floor": read_file_floor,
     "read_npy_one_call": read_npy_one_call,
+    "read_npz": read_npz,
+    "batched_read_npz": batched_read_npz,
+    "read_npz_one_call": read_npz_one_call,
 }
+NPY_TWIN_ROWS = ("read_npy", "batched_read_npy", "read_npy_one_call")  # in .npz cases: read the .npy files
 
 
 def _array_part(batch, c):
@@ -302,11 +362,11 @@ def check_first_batch(batch, c, name):
     arr = _array_part(batch, c).numpy()
     k = min(4, arr.shape[0])
     for i in range(k):
-        ref = np.load(c.paths[i]).astype(c.np_dtype)
+        ref = c.load(c.paths[i], npy=name in NPY_TWIN_ROWS).astype(c.np_dtype)
         if arr[i].shape != ref.shape:
             raise AssertionError("element %d has shape %s, np.load gives %s" % (i, arr[i].shape, ref.shape))
         if not np.array_equal(arr[i], ref):
-            raise AssertionError("element %d differs from np.load(%s)" % (i, c.paths[i]))
+            raise AssertionError("element %d differs from np.load of %s" % (i, c.paths[i]))
     return "first %d elements equal np.load" % k
 
 

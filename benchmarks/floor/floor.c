@@ -18,6 +18,15 @@
  *       of one N*B-byte source (as big as the files' data in the page cache)
  *       into a per-thread B-byte buffer.
  *
+ *   floor --inflate LIST [--threads T] [--repeat K] [--reps R]
+ *       The inflate floor (built only with -DFLOOR_ZLIB and zlib, the harness
+ *       uses TensorFlow's own copy: the library ReadNpz inflates with). LIST has
+ *       one zip member a line, "path offset compressed_size size": the raw
+ *       deflate stream at that offset of the file, and its inflated size. All
+ *       streams are read into memory before any timing; each is then inflated
+ *       whole (inflateReset, one inflate(Z_FINISH) call into a per-thread
+ *       buffer of its size): zlib's own speed, no file reads, no CRC.
+ *
  * One repetition is K passes over the N files (copies); the N are split into
  * T contiguous ranges, one pthread each. A repetition is timed with
  * clock_gettime(CLOCK_MONOTONIC) from before the threads are created to after
@@ -45,6 +54,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef FLOOR_ZLIB
+#include <zlib.h>
+#endif
 
 #define MAX_REPS 1000
 
@@ -58,6 +70,8 @@ struct job {
   size_t cap;            /* its size */
   int chunked;           /* pread mode: every read into buf's start */
   int repeat;
+  const char **streams;   /* inflate mode: the compressed members */
+  const size_t *csizes, *usizes;
   /* per repetition */
   unsigned long long bytes;
   unsigned sink;         /* keeps the copies observable */
@@ -130,11 +144,45 @@ static void *copy_slices(void *arg) {
   return NULL;
 }
 
+#ifdef FLOOR_ZLIB
+static void *inflate_members(void *arg) {
+  struct job *j = arg;
+  z_stream zs;
+  memset(&zs, 0, sizeof zs);
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
+    snprintf(j->error, sizeof j->error, "inflateInit2 failed");
+    return NULL;
+  }
+  for (int k = 0; k < j->repeat; k++) {
+    for (size_t i = j->begin; i < j->end; i++) {
+      inflateReset(&zs);
+      zs.next_in = (Bytef *)j->streams[i];
+      zs.avail_in = (uInt)j->csizes[i];
+      zs.next_out = (Bytef *)j->buf;
+      zs.avail_out = (uInt)j->usizes[i];
+      int rc = inflate(&zs, Z_FINISH);
+      if (rc != Z_STREAM_END || zs.avail_out != 0) {
+        snprintf(j->error, sizeof j->error, "member %zu: inflate gave %d with %u bytes left", i, rc, zs.avail_out);
+        inflateEnd(&zs);
+        return NULL;
+      }
+      j->sink += (unsigned char)j->buf[i % j->usizes[i]];
+      j->bytes += j->usizes[i];
+    }
+  }
+  inflateEnd(&zs);
+  return NULL;
+}
+#endif
+
 /* One repetition on all threads. Returns seconds, or -1 with *error set. */
 static double run_once(struct job *jobs, int threads, unsigned long long *bytes,
                        const char **error) {
   pthread_t tid[threads];
   void *(*fn)(void *) = jobs[0].paths ? pread_files : copy_slices;
+#ifdef FLOOR_ZLIB
+  if (jobs[0].streams) fn = inflate_members;
+#endif
   for (int t = 0; t < threads; t++) {
     jobs[t].bytes = 0;
     jobs[t].error[0] = '\0';
@@ -201,7 +249,7 @@ static long long arg_int(const char *name, const char *v, long long min) {
 
 int main(int argc, char **argv) {
   const char *list = NULL;
-  int threads = 1, repeat = 1, reps = 5, serve = 0, memcpy_mode = 0, chunked = 0;
+  int threads = 1, repeat = 1, reps = 5, serve = 0, memcpy_mode = 0, chunked = 0, inflate_mode = 0;
   size_t buf_bytes = 16 * 1024, count = 0, nbytes = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -212,6 +260,7 @@ int main(int argc, char **argv) {
     if (!v) die("unknown option or missing value: %s (see the comment at the top of floor.c)", a);
     i++;
     if (!strcmp(a, "--list")) list = v;
+    else if (!strcmp(a, "--inflate")) { list = v; inflate_mode = 1; }
     else if (!strcmp(a, "--threads")) threads = (int)arg_int(a, v, 1);
     else if (!strcmp(a, "--repeat")) repeat = (int)arg_int(a, v, 1);
     else if (!strcmp(a, "--reps")) reps = (int)arg_int(a, v, 1);
@@ -226,7 +275,44 @@ int main(int argc, char **argv) {
   char *src = NULL;
   size_t cap;
   unsigned long long expect; /* bytes one repetition must move */
-  if (memcpy_mode) {
+  const char **streams = NULL;
+  size_t *csizes = NULL, *usizes = NULL;
+  if (inflate_mode) {
+#ifndef FLOOR_ZLIB
+    die("--inflate needs floor.c built with -DFLOOR_ZLIB and zlib");
+#else
+    char **lines = read_list(list, &count);
+    if (!count) die("no members in %s", list);
+    streams = malloc(count * sizeof *streams);
+    csizes = malloc(count * sizeof *csizes);
+    usizes = malloc(count * sizeof *usizes);
+    if (!streams || !csizes || !usizes) die("out of memory");
+    size_t largest = 0;
+    expect = 0;
+    for (size_t i = 0; i < count; i++) {
+      char *sp = strrchr(lines[i], ' ');
+      if (!sp) die("%s line %zu: want 'path offset compressed_size size'", list, i + 1);
+      usizes[i] = (size_t)arg_int("size", sp + 1, 1);
+      *sp = '\0';
+      if (!(sp = strrchr(lines[i], ' '))) die("%s line %zu: want 'path offset compressed_size size'", list, i + 1);
+      csizes[i] = (size_t)arg_int("compressed_size", sp + 1, 1);
+      *sp = '\0';
+      if (!(sp = strrchr(lines[i], ' '))) die("%s line %zu: want 'path offset compressed_size size'", list, i + 1);
+      long long off = arg_int("offset", sp + 1, 0);
+      *sp = '\0';
+      int fd = open(lines[i], O_RDONLY);
+      if (fd < 0) die("open %s: %s", lines[i], strerror(errno));
+      char *b = xalloc(csizes[i]);
+      if (pread(fd, b, csizes[i], (off_t)off) != (ssize_t)csizes[i]) die("short read of %s", lines[i]);
+      close(fd);
+      streams[i] = b;
+      if (usizes[i] > largest) largest = usizes[i];
+      expect += usizes[i];
+    }
+    cap = largest;
+    expect *= (unsigned long long)repeat;
+#endif
+  } else if (memcpy_mode) {
     if (!count || !nbytes) die("--memcpy needs --count and --bytes");
     src = xalloc(count * nbytes);
     cap = nbytes;
@@ -249,18 +335,18 @@ int main(int argc, char **argv) {
 
   struct job jobs[threads];
   for (int t = 0; t < threads; t++) {
-    jobs[t] = (struct job){.paths = paths, .src = src, .nbytes = nbytes, .cap = cap,
+    jobs[t] = (struct job){.paths = paths, .src = src, .streams = streams, .csizes = csizes, .usizes = usizes, .nbytes = nbytes, .cap = cap,
                            .chunked = chunked, .repeat = repeat, .buf = xalloc(cap),
                            .begin = count * t / threads, .end = count * (t + 1) / threads};
   }
-  const char *mode = memcpy_mode ? "memcpy" : chunked ? "pread-chunked" : "pread";
+  const char *mode = inflate_mode ? "inflate" : memcpy_mode ? "memcpy" : chunked ? "pread-chunked" : "pread";
   unsigned long long bytes;
   const char *error;
 
   if (serve) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("{\"status\": \"ready\", \"check\": \"%s, %d thread%s: %zu %s, %llu bytes per repetition (checked after each)\"}\n",
-           mode, threads, threads == 1 ? "" : "s", count, memcpy_mode ? "copies" : "files", expect);
+           mode, threads, threads == 1 ? "" : "s", count, inflate_mode ? "members" : memcpy_mode ? "copies" : "files", expect);
     char line[4096];
     while (fgets(line, sizeof line, stdin)) {
       if (strstr(line, "\"exit\"")) {

@@ -87,8 +87,8 @@ bool HasPclmul() {
 bool Crc32Folds() { return HasPclmul(); }
 
 uint32_t Crc32(uint32_t crc, const void* data, size_t n) {
-  // Below a few hundred bytes the table is as quick.
-  if (n < 256 || !HasPclmul()) return Crc32Zlib(crc, data, n);
+  // FoldCrc needs 64 bytes.
+  if (n < 64 || !HasPclmul()) return Crc32Zlib(crc, data, n);
   return FoldCrc(crc, static_cast<const unsigned char*>(data), n);
 }
 #else

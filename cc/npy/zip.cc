@@ -89,12 +89,14 @@ Status Corrupt(const std::string& what) { return Status(Code::kZipCorrupt, "corr
 
 // The zip64 extended-information field (id 1) of an extra block: the 8-byte
 // values of each field whose 32-bit value is all ones, in zip's order.
-Status Zip64Extra(const char* extra, size_t n, const std::string& what, uint64_t* usize, uint64_t* csize,
-                  uint64_t* offset) {
+// `name` and `local` say whose field it is, for messages (built only on errors).
+Status Zip64Extra(const char* extra, size_t n, const std::string& name, bool local, uint64_t* usize,
+                  uint64_t* csize, uint64_t* offset) {
   const bool want_u = usize != nullptr && *usize == kMax32;
   const bool want_c = csize != nullptr && *csize == kMax32;
   const bool want_o = offset != nullptr && *offset == kMax32;
   if (!want_u && !want_c && !want_o) return Status::Ok();
+  const auto what = [&] { return "member " + Name(name) + (local ? "'s local header" : ""); };
   size_t i = 0;
   while (i + 4 <= n) {
     const uint16_t id = U16(extra + i);
@@ -112,11 +114,11 @@ Status Zip64Extra(const char* extra, size_t n, const std::string& what, uint64_t
         return true;
       };
       if (take(want_u, usize) && take(want_c, csize) && take(want_o, offset)) return Status::Ok();
-      return Corrupt(what + ": its zip64 extra field has " + Num(len) + " bytes, too few for the sizes it must hold");
+      return Corrupt(what() + ": its zip64 extra field has " + Num(len) + " bytes, too few for the sizes it must hold");
     }
     i += 4 + static_cast<size_t>(len);
   }
-  return Corrupt(what + " has 32-bit sizes or offset of 0xffffffff but no zip64 extra field");
+  return Corrupt(what() + " has 32-bit sizes or offset of 0xffffffff but no zip64 extra field");
 }
 
 }  // namespace
@@ -161,18 +163,19 @@ Status ZipArchive::ReadAt(uint64_t offset, size_t n, char* dst, size_t* got) {
   return source_->Read(offset, n, dst, got);
 }
 
-static const char* HeldView(const std::string& held, uint64_t held_offset, uint64_t offset, size_t n) {
-  if (offset < held_offset || offset - held_offset > held.size() || n > held.size() - (offset - held_offset)) {
+static const char* HeldView(const char* held, size_t held_size, uint64_t held_offset, uint64_t offset, size_t n) {
+  if (held == nullptr || offset < held_offset || offset - held_offset > held_size ||
+      n > held_size - (offset - held_offset)) {
     return nullptr;
   }
-  return held.data() + (offset - held_offset);
+  return held + (offset - held_offset);
 }
 
 const char* ZipArchive::ViewAt(uint64_t offset, size_t n) {
   if (offset > size_ || n > size_ - offset) return nullptr;
   if (const char* p = source_->View(offset, n)) return p;
-  if (const char* p = HeldView(head_, 0, offset, n)) return p;
-  return HeldView(tail_, tail_offset_, offset, n);
+  if (const char* p = HeldView(head_.bytes, head_.size, 0, offset, n)) return p;
+  return HeldView(tail_.bytes, tail_.size, tail_offset_, offset, n);
 }
 
 Status ZipArchive::ReadExactly(uint64_t offset, size_t n, char* dst, const char* what) {
@@ -185,19 +188,20 @@ Status ZipArchive::ReadExactly(uint64_t offset, size_t n, char* dst, const char*
   return Status::Ok();
 }
 
-Status ZipArchive::Open(ByteSource* source) {
+Status ZipArchive::Open(ByteSource* source, Arena* arena) {
   source_ = source;
   entries_.clear();
   comment_.clear();
-  head_.clear();
-  tail_.clear();
+  head_.size = 0;
+  tail_.size = 0;
   // The size: a source in memory knows it; a file's first read of kHeadRead
   // bytes tells it if short (a small archive arrives whole), else ask.
   if (source->View(0, 0) == nullptr || !source->Size(&size_)) {
-    head_.resize(kHeadRead);
+    // Into scratch memory of this thread, then kept at its size.
+    thread_local std::unique_ptr<char[]> scratch(new char[kHeadRead]);
     size_t got = 0;
-    TFNPY_RETURN_IF_ERROR(source->Read(0, kHeadRead, &head_[0], &got));
-    head_.resize(got);
+    TFNPY_RETURN_IF_ERROR(source->Read(0, kHeadRead, scratch.get(), &got));
+    std::memcpy(head_.Reset(got, arena), scratch.get(), got);
     if (got < kHeadRead) {
       size_ = got;
     } else if (!source->Size(&size_) || size_ < got) {
@@ -218,14 +222,14 @@ Status ZipArchive::Open(ByteSource* source) {
     tail_offset_ = size_ - tail_n;
     tail = ViewAt(tail_offset_, static_cast<size_t>(tail_n));
     if (tail == nullptr) {
-      tail_.resize(static_cast<size_t>(tail_n));
+      char* into = tail_.Reset(static_cast<size_t>(tail_n), nullptr);
       size_t got = 0;
-      TFNPY_RETURN_IF_ERROR(source->Read(tail_offset_, tail_.size(), &tail_[0], &got));
-      if (got != tail_.size()) {
+      TFNPY_RETURN_IF_ERROR(source->Read(tail_offset_, tail_.size, into, &got));
+      if (got != tail_.size) {
         return Status(Code::kDataLoss, "archive shrank while being read: expected " + Num(tail_n) +
                                            " bytes at offset " + Num(tail_offset_) + ", got " + Num(got));
       }
-      tail = tail_.data();
+      tail = into;
     }
     // The last signature whose comment fits in the archive. A shorter tail
     // finds the one the whole tail would, or none.
@@ -299,14 +303,14 @@ Status ZipArchive::Open(ByteSource* source) {
   entries_.reserve(static_cast<size_t>(n_total));
   size_t i = 0;
   while (i < cd_size) {
-    const std::string what = "central directory entry " + Num(entries_.size());
+    const auto what = [&] { return "central directory entry " + Num(entries_.size()); };
     if (cd_size - i < kCentralSize || U32(cd + i) != kCentralSig) {
-      return Corrupt(what + " at offset " + Num(cd_start + i) + " is not a central header (\"PK\\x01\\x02\")");
+      return Corrupt(what() + " at offset " + Num(cd_start + i) + " is not a central header (\"PK\\x01\\x02\")");
     }
     const char* h = cd + i;
     const size_t name_n = U16(h + 28), extra_n = U16(h + 30), comment_n = U16(h + 32);
     if (name_n + extra_n + comment_n > cd_size - i - kCentralSize) {
-      return Corrupt(what + ": its name, extra field and comment run past the directory's end");
+      return Corrupt(what() + ": its name, extra field and comment run past the directory's end");
     }
     ZipEntry e;
     e.flags = U16(h + 8);
@@ -317,7 +321,7 @@ Status ZipArchive::Open(ByteSource* source) {
     e.header_offset = U32(h + 42);
     const char* name = h + kCentralSize;
     e.name = (e.flags & 0x800) ? std::string(name, name_n) : Cp437ToUtf8(name, name_n);
-    TFNPY_RETURN_IF_ERROR(Zip64Extra(name + name_n, extra_n, "member " + Name(e.name), &e.size,
+    TFNPY_RETURN_IF_ERROR(Zip64Extra(name + name_n, extra_n, e.name, false, &e.size,
                                      &e.compressed_size, &e.header_offset));
     if (e.header_offset > UINT64_MAX - base || e.header_offset + base >= cd_start) {
       return Corrupt("member " + Name(e.name) + " has its local header at offset " + Num(e.header_offset) +
@@ -333,6 +337,10 @@ Status ZipArchive::Open(ByteSource* source) {
   }
   // Each member ends where the next one (by offset) starts, as zipfile
   // checks: members that share bytes are refused when read.
+  if (entries_.size() == 1) {  // Most .npz files of one sample: no sort.
+    entries_[0].end = cd_start;
+    return Status::Ok();
+  }
   std::vector<size_t> order(entries_.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
   std::stable_sort(order.begin(), order.end(),
@@ -614,11 +622,12 @@ Status ZipMember::Verify() {
 // The data descriptor after a member's data (archives written to a stream):
 // an optional signature, then CRC-32 and the two sizes, 4 bytes each or (zip64)
 // 8. It must agree with the central directory.
-Status ZipArchive::CheckDescriptor(const ZipEntry& e, const std::string& what, uint64_t data_start, bool wide) {
+Status ZipArchive::CheckDescriptor(const ZipEntry& e, uint64_t data_start, bool wide) {
+  const auto what = [&] { return "member " + Name(e.name); };
   const uint64_t at = data_start + e.compressed_size;
   const size_t n = static_cast<size_t>(std::min<uint64_t>(e.end - at, 24));
   if (n < 12) {
-    return Corrupt(what + " has a data descriptor flag but " + Num(n) +
+    return Corrupt(what() + " has a data descriptor flag but " + Num(n) +
                    " bytes after its data, fewer than a descriptor (12)");
   }
   char d[24];
@@ -636,30 +645,30 @@ Status ZipArchive::CheckDescriptor(const ZipEntry& e, const std::string& what, u
   const char* q = d + (signed_ ? 4 : 0);
   const size_t left = n - (signed_ ? 4 : 0);
   wide = (wide || e.compressed_size > kMax32 || e.size > kMax32) && left >= 20;
-  if (left < 12) return Corrupt(what + ": its data descriptor at offset " + Num(at) + " is cut short");
+  if (left < 12) return Corrupt(what() + ": its data descriptor at offset " + Num(at) + " is cut short");
   char got[16], want[16];
   std::snprintf(got, sizeof(got), "%08x", U32(q));
   std::snprintf(want, sizeof(want), "%08x", e.crc);
-  return Corrupt(what + ": its data descriptor says CRC-32 " + got + ", " + Num(wide ? U64(q + 4) : U32(q + 4)) +
+  return Corrupt(what() + ": its data descriptor says CRC-32 " + got + ", " + Num(wide ? U64(q + 4) : U32(q + 4)) +
                  " compressed and " + Num(wide ? U64(q + 12) : U32(q + 8)) +
                  " uncompressed bytes; the central directory " + want + ", " + Num(e.compressed_size) + " and " +
                  Num(e.size));
 }
 
 Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
-  const std::string what = "member " + Name(e.name);
+  const auto what = [&] { return "member " + Name(e.name); };
   if (e.encrypted()) {
-    return Status(Code::kZipUnsupported, what + " is encrypted; tfnpy reads unencrypted archives only");
+    return Status(Code::kZipUnsupported, what() + " is encrypted; tfnpy reads unencrypted archives only");
   }
   if (e.method != kZipStored && e.method != kZipDeflated) {
-    return Status(Code::kZipUnsupported, what + " is compressed with " + ZipMethodName(e.method) + " (method " +
+    return Status(Code::kZipUnsupported, what() + " is compressed with " + ZipMethodName(e.method) + " (method " +
                                              Num(e.method) +
                                              "); tfnpy reads stored and deflated members (np.savez, "
                                              "np.savez_compressed)");
   }
-  if (e.directory()) return Status(Code::kBadArgument, what + " is a directory, not a .npy file");
+  if (e.directory()) return Status(Code::kBadArgument, what() + " is a directory, not a .npy file");
   if (e.end < e.header_offset || e.end - e.header_offset < kLocalSize) {
-    return Corrupt(what + ": its local header at offset " + Num(e.header_offset) +
+    return Corrupt(what() + ": its local header at offset " + Num(e.header_offset) +
                    " overlaps the next member or the directory at offset " + Num(e.end));
   }
   // The local header with, in the same read, a name and extra field of
@@ -669,12 +678,12 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
   TFNPY_RETURN_IF_ERROR(ReadExactly(e.header_offset, first, buf, "local header"));
   const char* h = buf;
   if (U32(h) != kLocalSig) {
-    return Corrupt(what + ": no local header (\"PK\\x03\\x04\") at offset " + Num(e.header_offset));
+    return Corrupt(what() + ": no local header (\"PK\\x03\\x04\") at offset " + Num(e.header_offset));
   }
   const size_t name_n = U16(h + 26), extra_n = U16(h + 28);
   const uint64_t data_start = e.header_offset + kLocalSize + name_n + extra_n;
   if (data_start > e.end) {
-    return Corrupt(what + ": its local header runs to offset " + Num(data_start) +
+    return Corrupt(what() + ": its local header runs to offset " + Num(data_start) +
                    ", past the next member or the directory at offset " + Num(e.end));
   }
   std::string rest(buf + kLocalSize, std::min(first - kLocalSize, name_n + extra_n));
@@ -688,35 +697,34 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
   const std::string local_name =
       (flags & 0x800) ? rest.substr(0, name_n) : Cp437ToUtf8(rest.data(), name_n);
   if (local_name != e.name) {
-    return Corrupt(what + ": its local header names it " + Name(local_name));
+    return Corrupt(what() + ": its local header names it " + Name(local_name));
   }
   if (U16(h + 8) != e.method || (flags & 1) != (e.flags & 1)) {
-    return Corrupt(what + ": its local header says " + ZipMethodName(U16(h + 8)) +
+    return Corrupt(what() + ": its local header says " + ZipMethodName(U16(h + 8)) +
                    ((flags & 1) ? ", encrypted" : "") + ", the central directory " + ZipMethodName(e.method) +
                    (e.encrypted() ? ", encrypted" : ""));
   }
   if ((flags & 8) == 0) {  // No data descriptor: the local header has the sizes.
     uint64_t usize = U32(h + 22), csize = U32(h + 18);
-    TFNPY_RETURN_IF_ERROR(Zip64Extra(rest.data() + name_n, extra_n, what + "'s local header", &usize, &csize,
-                                     nullptr));
+    TFNPY_RETURN_IF_ERROR(Zip64Extra(rest.data() + name_n, extra_n, e.name, true, &usize, &csize, nullptr));
     if (U32(h + 14) != e.crc || usize != e.size || csize != e.compressed_size) {
-      return Corrupt(what + ": its local header says " + Num(csize) + " compressed, " + Num(usize) +
+      return Corrupt(what() + ": its local header says " + Num(csize) + " compressed, " + Num(usize) +
                      " uncompressed bytes, the central directory " + Num(e.compressed_size) + " and " +
                      Num(e.size) + (U32(h + 14) != e.crc ? " (and the CRC-32s differ)" : ""));
     }
   }
   if (e.compressed_size > e.end - data_start) {
-    return Corrupt(what + ": its " + Num(e.compressed_size) + " bytes of data from offset " + Num(data_start) +
+    return Corrupt(what() + ": its " + Num(e.compressed_size) + " bytes of data from offset " + Num(data_start) +
                    " run past " + (e.end >= size_ ? "the archive's end" : "the next member's start") +
                    " at offset " + Num(e.end));
   }
-  if (flags & 8) TFNPY_RETURN_IF_ERROR(CheckDescriptor(e, what, data_start, U32(h + 18) == kMax32));
+  if (flags & 8) TFNPY_RETURN_IF_ERROR(CheckDescriptor(e, data_start, U32(h + 18) == kMax32));
   if (e.method == kZipStored && e.compressed_size != e.size) {
-    return Corrupt(what + " is stored with " + Num(e.compressed_size) + " bytes but declares " + Num(e.size) +
+    return Corrupt(what() + " is stored with " + Num(e.compressed_size) + " bytes but declares " + Num(e.size) +
                    " uncompressed");
   }
   if (e.method == kZipDeflated && e.size > MaxInflatedSize(e.compressed_size)) {
-    return Corrupt(what + " declares " + Num(e.size) + " uncompressed bytes from " + Num(e.compressed_size) +
+    return Corrupt(what() + " declares " + Num(e.size) + " uncompressed bytes from " + Num(e.compressed_size) +
                    " compressed; deflate cannot exceed about 1032:1 (at most " +
                    Num(MaxInflatedSize(e.compressed_size)) + ")");
   }

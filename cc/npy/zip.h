@@ -101,7 +101,9 @@ class ZipArchive {
   // Reads the end records and the central directory of the archive in
   // `source` (which must outlive the archive and its members). Needs the
   // source's size: from its first short read, else from Size().
-  Status Open(ByteSource* source);
+  // With an arena, what the first read keeps is put there (it must outlive
+  // the archive and its members).
+  Status Open(ByteSource* source, Arena* arena = nullptr);
 
   const std::vector<ZipEntry>& entries() const { return entries_; }
   const std::string& comment() const { return comment_; }
@@ -125,17 +127,31 @@ class ZipArchive {
   uint64_t size() const { return size_; }
   // True when Open's first read held the whole archive: the source is not
   // read again (the caller may close it).
-  bool complete() const { return size_ > 0 && head_.size() == size_; }
+  bool complete() const { return size_ > 0 && head_.size == size_; }
 
  private:
   Status ReadExactly(uint64_t offset, size_t n, char* dst, const char* what);
-  Status CheckDescriptor(const ZipEntry& e, const std::string& what, uint64_t data_start, bool wide);
+  Status CheckDescriptor(const ZipEntry& e, uint64_t data_start, bool wide);
 
   ByteSource* source_ = nullptr;
   uint64_t size_ = 0;
   // Bytes held from Open: the archive's start and its end records.
-  std::string head_;
-  std::string tail_;
+  // Held bytes: owned, or in the caller's arena. Never zero-filled first, and
+  // only as many as were read (a 64 KiB buffer per small archive costs more
+  // than reading it).
+  struct Held {
+    std::unique_ptr<char[]> owned;
+    const char* bytes = nullptr;
+    size_t size = 0;
+    char* Reset(size_t n, Arena* arena) {
+      char* p = arena != nullptr ? arena->Allocate(n) : (owned.reset(new char[n]), owned.get());
+      bytes = p;
+      size = n;
+      return p;
+    }
+  };
+  Held head_;
+  Held tail_;
   uint64_t tail_offset_ = 0;
   std::vector<ZipEntry> entries_;
   std::string comment_;

@@ -68,17 +68,18 @@ class NpzOp : public tf::OpKernel {
     std::atomic<int> held_open{0};
     const size_t nk = keys_.size();
 
+    Arena arena;  // What small archives' first reads keep, until the end of Compute.
     absl::InlinedVector<Element, 1> elements(n);
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i];
-      TF_RETURN_IF_ERROR(OpenArchive(env, names(i), i, batched, &e));
+      TF_RETURN_IF_ERROR(OpenArchive(env, names(i), i, batched, &e, &arena));
       e.members.resize(nk);
       const Region region = RegionOf(start, stop, i);
       bool complete = e.zip.complete();
       for (size_t k = 0; k < nk; ++k) {
         Member& m = e.members[k];
         TF_RETURN_IF_ERROR(OpenMember(&e, k, i, batched));
-        const std::string at = MemberContext(k);
+        const int at = static_cast<int>(k);
         TF_RETURN_IF_ERROR(Convert(e, m.reader.Open(&m.member, limits_), i, batched, at));
         TF_RETURN_IF_ERROR(Convert(e, CheckHeader(m.reader.header(), dtypes_[k], shapes_[k]), i, batched, at));
         TF_RETURN_IF_ERROR(Convert(e, m.reader.Select(region, &m.sel), i, batched, at));
@@ -126,13 +127,13 @@ class NpzOp : public tf::OpKernel {
             return tf::errors::DataLoss(Context(e, i, batched), MemberContext(k),
                                         "archive changed while being read");
           }
-          TF_RETURN_IF_ERROR(Convert(e, m.reader.Reattach(&m.member), i, batched, MemberContext(k)));
+          TF_RETURN_IF_ERROR(Convert(e, m.reader.Reattach(&m.member), i, batched, static_cast<int>(k)));
         }
       }
       tf::Status s;
       for (size_t k = 0; k < nk && s.ok(); ++k) {
         Member& m = e.members[k];
-        const std::string at = MemberContext(k);
+        const int at = static_cast<int>(k);
         char* dst = bases[k] == nullptr ? nullptr : bases[k] + i * strides[k];
         if (strides[k] > 0) s = Convert(e, m.reader.ReadInto(m.sel, dst, strides[k]), i, batched, at);
         // A whole read checks the member's CRC-32 (reading any bytes left).
@@ -153,7 +154,8 @@ class NpzOp : public tf::OpKernel {
     return false;
   }
 
-  tf::Status OpenArchive(tf::Env* env, const tf::tstring& name, int64_t i, bool batched, Element* e) const {
+  tf::Status OpenArchive(tf::Env* env, const tf::tstring& name, int64_t i, bool batched, Element* e,
+                         Arena* arena = nullptr) const {
     ByteSource* source;
     if (kFromFile) {
       e->file.set_op(op_.substr(0, op_.size() - 2));
@@ -163,15 +165,15 @@ class NpzOp : public tf::OpKernel {
       e->memory.reset(new MemorySource(name.data(), name.size()));
       source = e->memory.get();
     }
-    TF_RETURN_IF_ERROR(Convert(*e, e->zip.Open(source), i, batched, ""));
+    TF_RETURN_IF_ERROR(Convert(*e, e->zip.Open(source, arena), i, batched, kNoMember));
     if (kFromFile && e->zip.complete()) e->file.Close();
     return tf::OkStatus();
   }
 
   tf::Status OpenMember(Element* e, size_t k, int64_t i, bool batched) const {
     const ZipEntry* entry = nullptr;
-    TF_RETURN_IF_ERROR(Convert(*e, e->zip.Find(keys_[k], &entry), i, batched, ""));
-    return Convert(*e, e->zip.OpenMember(*entry, &e->members[k].member), i, batched, "");
+    TF_RETURN_IF_ERROR(Convert(*e, e->zip.Find(keys_[k], &entry), i, batched, kNoMember));
+    return Convert(*e, e->zip.OpenMember(*entry, &e->members[k].member), i, batched, kNoMember);
   }
 
   std::string MemberContext(size_t k) const { return "member '" + keys_[k] + "': "; }
@@ -181,8 +183,11 @@ class NpzOp : public tf::OpKernel {
     return batched ? op_ + "element " + std::to_string(i) + ": " : op_;
   }
 
-  tf::Status Convert(const Element& e, const Status& s, int64_t i, bool batched, const std::string& at) const {
+  // `k`: the key the status is about (its name goes into the message), or kNoMember.
+  static constexpr int kNoMember = -1;
+  tf::Status Convert(const Element& e, const Status& s, int64_t i, bool batched, int k) const {
     if (s.ok()) return tf::OkStatus();
+    const std::string at = k == kNoMember ? std::string() : MemberContext(static_cast<size_t>(k));
     if (kFromFile) return e.file.Convert(s, at);
     return ToTfStatus(s, Context(e, i, batched) + at);
   }
