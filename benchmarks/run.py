@@ -537,6 +537,22 @@ def micro_tables(micro):
             t = {d["method"]: d["median_s"] for d in lo if d["array"] == arr}
             a, b = t.get("np.load(io.BytesIO(b))"), t.get("tfnpy.loads(b)")
             lines.append("| %s | %.1f | %.1f | %.2f× |" % (arr, a * 1e6, b * 1e6, a / b))
+    enc = micro.get("encode", [])
+    if enc:
+        lines += ["", "| encode | method | GB/s | × memcpy | ms/call |", "|---|---|---:|---:|---:|"]
+        memcpy = next(d["median_s"] for d in enc if d["method"].startswith("memcpy"))
+        for d in enc:
+            d["gbps"], d["x_memcpy"] = d["bytes"] / d["median_s"] / 1e9, memcpy / d["median_s"]
+            lines.append("| %s float32 | %s | %.2f | %.2f× | %.3f |" % (
+                d["array"], d["method"], d["gbps"], d["x_memcpy"], d["median_s"] * 1e3))
+    wr = micro.get("write", [])
+    if wr:
+        lines += ["", "| write | method | files/s | × write_file loop | ms/pass |", "|---|---|---:|---:|---:|"]
+        loop = next(d["median_s"] for d in wr if "eager loop" in d["method"])
+        for d in wr:
+            d["files_per_s"], d["x_loop"] = d["files"] / d["median_s"], loop / d["median_s"]
+            lines.append("| %s | %s | %s | %.2f× | %.1f |" % (
+                d["array"], d["method"], fmt_int(d["files_per_s"]), d["x_loop"], d["median_s"] * 1e3))
     for n in micro.get("notes", []):
         lines.append("")
         lines.append("Note: " + n)
@@ -707,6 +723,9 @@ def main(argv=None):
     ap.add_argument("--data-dir", default="/tmp/tfnpy-bench", help="generated .npy files, logs and JSON results")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md and latest.png go")
     ap.add_argument("--no-micro", action="store_true", help="skip the in-memory micro-benchmarks")
+    ap.add_argument("--micro", default="decode,loads,encode,write",
+                    help="comma-separated micro-benchmark groups: decode, loads, encode (64 MB encode_npy vs memcpy), "
+                         "write (1,000 small files: batched write_npy vs tf.io.write_file)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the num_parallel_calls scaling group")
     ap.add_argument("--pipelines", default=None, help="comma-separated subset of the rows of each case (default: all)")
     ap.add_argument("--threads", type=int, default=None,
@@ -792,11 +811,12 @@ def main(argv=None):
     micro = None
     if not args.no_micro:
         log("micro-benchmarks")
-        spec = {"mode": "micro", "rounds": 3 if args.quick else 7, "min_time": 0.05 if args.quick else 0.25}
+        spec = {"mode": "micro", "rounds": 3 if args.quick else 7, "min_time": 0.05 if args.quick else 0.25,
+                "groups": [g.strip() for g in args.micro.split(",") if g.strip()]}
         try:
             micro = run_once(spec, os.path.join(log_dir, "micro.log"))["micro"]
         except RuntimeError as ex:
-            micro = {"decode": [], "loads": [], "notes": ["micro-benchmarks failed: %s" % ex]}
+            micro = {"decode": [], "loads": [], "encode": [], "write": [], "notes": ["micro-benchmarks failed: %s" % ex]}
 
     elapsed = time.time() - t_start
     info["loadavg_end"] = os.getloadavg()
@@ -854,7 +874,10 @@ def main(argv=None):
                "Bytes already in memory: `decode_npy` on a string tensor (eager call in a loop, and a `tf.function` that "
                "decodes 32 or 8 times in a graph loop per call, time per decode), "
                "vs a memcpy of the data (`np.copyto` between preallocated uint8 buffers), a copy into a fresh buffer, "
-               "and `np.load(io.BytesIO(b))` (which does not byte-swap big-endian data). Median of rounds run in rotated order.", ""]
+               "and `np.load(io.BytesIO(b))` (which does not byte-swap big-endian data). Encode: `encode_npy` of a 64 MB float32 "
+               "tensor (header + data into one allocated string) vs the same memcpy (`np.copyto`) and `np.save` to a BytesIO. "
+               "Write: 1,000 files of 10×10 float64 into a fresh /tmp folder, one batched `write_npy` call vs "
+               "`tf.io.write_file` of pre-encoded bytes. Median of rounds run in rotated order.", ""]
         md += micro_tables(micro)
     rows = evaluate_targets(cases, micro, threads)
     md += ["", "## Targets", ""] + targets_lines(rows)

@@ -88,7 +88,8 @@ def need(*attrs):
 
 
 def capabilities():
-    return {a: has(a) for a in ("decode_npy", "read_npy", "read_npz", "loads", "data", "data.from_csv")}
+    return {a: has(a) for a in ("decode_npy", "read_npy", "read_npz", "loads", "data", "data.from_csv", "encode_npy",
+                                "write_npy")}
 
 
 def versions():
@@ -501,15 +502,105 @@ def _decode_loop_fn(shape, k):
     return f, k
 
 
+def _encode_loop_fn(k):
+    """A tf.function that encodes its input k times in a graph loop (see
+    _decode_loop_fn: one call per encode would mostly time the call). Each
+    iteration's output length feeds the loop's result, so none is pruned."""
+
+    @tf.function
+    def f(x):
+        def body(i, acc):
+            return i + 1, acc + tf.strings.length(tfnpy.encode_npy(x))
+
+        _, acc = tf.while_loop(lambda i, acc: i < k, body, (tf.constant(0), tf.constant(0)), parallel_iterations=1)
+        return acc
+
+    return f
+
+
+def _micro_encode(out, rounds, min_time):
+    """Encoding a 64 MB float32 tensor to .npy bytes vs a memcpy of its data."""
+    a = np.random.default_rng(7).random((4096, 4096), dtype=np.float32)
+    src = np.frombuffer(a.tobytes(), np.uint8).copy()
+    dst = np.empty_like(src)
+    t = tf.constant(a)
+    if tfnpy.encode_npy(t).numpy() != _npy_bytes(a):
+        out["notes"].append("encode_npy 64 MB: bytes differ from np.save")
+    k = 8
+    fn = _encode_loop_fn(k)
+    fn_key = "encode_npy in tf.function (%d per call)" % k
+    benches = [
+        ("memcpy (np.copyto, preallocated)", lambda: np.copyto(dst, src)),
+        ("copy to a new buffer (ndarray.copy)", lambda: src.copy()),
+        ("np.save(io.BytesIO(), a)", lambda: np.save(io.BytesIO(), a)),
+        ("encode_npy eager", lambda: tfnpy.encode_npy(t)),
+        (fn_key, lambda: fn(t)),
+    ]
+    for key, r in _bench(benches, rounds, min_time).items():
+        if key == fn_key:
+            r["median_s"] /= k
+            r["samples_s"] = [x / k for x in r["samples_s"]]
+        out["encode"].append({"array": "64 MB", "bytes": a.nbytes, "method": key, **r})
+
+
+def _micro_write(out, rounds, min_time, n=1000):
+    """Writing n small files (10x10 float64): one batched write_npy call vs
+    tf.io.write_file of bytes encoded beforehand, in a Python loop and in a
+    tf.data map, and write_npy per element in a tf.data map."""
+    import shutil
+    import tempfile
+
+    root = tempfile.mkdtemp(prefix="tfnpy-bench-write-")
+    try:
+        arrays = np.random.default_rng(8).random((n, 10, 10))
+        paths = [os.path.join(root, "w_%05d.npy" % i) for i in range(n)]
+        paths_t = tf.constant(paths)
+        arrays_t = tf.constant(arrays)
+        encoded_t = tf.stack([tfnpy.encode_npy(x) for x in arrays_t])  # for the write_file rows
+        encoded_list = list(tf.unstack(encoded_t))
+        paths_list = list(tf.unstack(paths_t))
+
+        def write_file_loop():
+            for p, b in zip(paths_list, encoded_list):
+                tf.io.write_file(p, b)
+
+        def ds_write_file(p, b):
+            with tf.control_dependencies([tf.io.write_file(p, b)]):
+                return tf.constant(1)
+
+        def ds_write_npy(p, x):
+            with tf.control_dependencies([tfnpy.write_npy(p, x)]):
+                return tf.constant(1)
+
+        ds_file = tf.data.Dataset.from_tensor_slices((paths_t, encoded_t)).map(ds_write_file, num_parallel_calls=AUTOTUNE)
+        ds_npy = tf.data.Dataset.from_tensor_slices((paths_t, arrays_t)).map(ds_write_npy, num_parallel_calls=AUTOTUNE)
+        drain_file = tf.function(lambda: ds_file.reduce(0, lambda s, v: s + v))
+        drain_npy = tf.function(lambda: ds_npy.reduce(0, lambda s, v: s + v))
+        tfnpy.write_npy(paths_t, arrays_t)
+        if any(open(p, "rb").read() != _npy_bytes(a) for p, a in zip(paths[:50], arrays)):
+            out["notes"].append("write_npy: files differ from np.save")
+        benches = [
+            ("write_npy, one batched call", lambda: tfnpy.write_npy(paths_t, arrays_t)),
+            ("tf.io.write_file of pre-encoded bytes, eager loop", write_file_loop),
+            ("tf.data map(tf.io.write_file) of pre-encoded bytes", lambda: drain_file()),
+            ("tf.data map(write_npy), one file per element", lambda: drain_npy()),
+        ]
+        for key, r in _bench(benches, rounds, min_time).items():
+            out["write"].append({"array": "%d x 10x10 float64" % n, "files": n, "method": key, **r})
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def run_micro(spec):
     rounds = int(spec.get("rounds", 7))
     min_time = float(spec.get("min_time", 0.25))
-    out = {"decode": [], "loads": [], "notes": []}
+    out = {"decode": [], "loads": [], "encode": [], "write": [], "notes": []}
+    groups = spec.get("groups") or ["decode", "loads", "encode", "write"]
     dec = has("decode_npy")
     if not dec:
         out["notes"].append("decode_npy rows skipped: " + ("tfnpy not importable (%s)" % TFNPY_ERROR if tfnpy is None else "tfnpy.decode_npy missing"))
     rng = np.random.default_rng(1234)
-    for label, shape in (("4 MB", (1024, 1024)), ("64 MB", (4096, 4096))):
+    for label, shape in (("4 MB", (1024, 1024)), ("64 MB", (4096, 4096))) if "decode" in groups else ():
         base = rng.random(shape, dtype=np.float32)
         for order in ("native", "big-endian"):
             a = base if order == "native" else base.astype(">f4")
@@ -542,8 +633,18 @@ def run_micro(spec):
                     r["samples_s"] = [x / per_run for x in r["samples_s"]]
                 out["decode"].append({"array": label, "order": order, "bytes": nbytes, "method": key, **r})
             del t
+    if "encode" in groups or "write" in groups:
+        if not (has("encode_npy") and has("write_npy")):
+            out["notes"].append("encode/write rows skipped: tfnpy.encode_npy / write_npy missing in this build")
+        else:
+            if "encode" in groups:
+                _micro_encode(out, rounds, min_time)
+            if "write" in groups:
+                _micro_write(out, rounds, min_time)
     # tfnpy.loads vs np.load
-    if not has("loads"):
+    if "loads" not in groups:
+        pass
+    elif not has("loads"):
         out["notes"].append("tfnpy.loads rows skipped: " + ("tfnpy not importable" if tfnpy is None else "tfnpy.loads missing"))
     else:
         for label, a in (("10x10 float64", rng.random((10, 10))), ("4 MB float32", rng.random((1024, 1024), dtype=np.float32))):

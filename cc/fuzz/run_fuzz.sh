@@ -8,7 +8,7 @@
 #
 # Environment: WORK (default /tmp; files go to $WORK/tfnpy-fuzz: binaries, grown corpora,
 # crashes; never the source tree), CLANGXX (default clang++), CMAKE (default cmake),
-# FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2"), TARGETS (default all four).
+# FUZZ_ARGS (extra libFuzzer flags, e.g. "-jobs=2 -workers=2"), TARGETS (default all five).
 # fuzz_npz (the .npz archive path) needs zlib's headers (Debian: zlib1g-dev); without them it is
 # skipped with a message. Its seeds are corpus_npz/ (cc/fuzz/make_npz_corpus.py), the others' corpus/.
 set -euo pipefail
@@ -16,7 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cc="$(cd "$here/.." && pwd)"
 seconds="${1:-60}"
 work="${WORK:-/tmp}/tfnpy-fuzz"
-targets="${TARGETS:-fuzz_header fuzz_decode fuzz_reader fuzz_npz}"
+targets="${TARGETS:-fuzz_header fuzz_decode fuzz_reader fuzz_encode fuzz_npz}"
 cxx="${CLANGXX:-$(command -v clang++ || true)}"
 if [ -z "$cxx" ] || ! command -v "$cxx" >/dev/null 2>&1; then
   echo "clang++ not found: libFuzzer needs clang." >&2

@@ -10,11 +10,13 @@
 //   convert.h  copy, byte swap, bool normalisation, Fortran -> C order
 //   region.h   regions (boxes over the first axes) and their byte runs
 //   reader.h   ByteSource and NpyReader: header, size checks, read into a buffer
+//   encode.h   writing: np.save's header bytes and the data after it
 #ifndef TFNPY_CC_NPY_NPY_FORMAT_H_
 #define TFNPY_CC_NPY_NPY_FORMAT_H_
 
 #include "npy/convert.h"
 #include "npy/dtype.h"
+#include "npy/encode.h"
 #include "npy/header.h"
 #include "npy/literal.h"
 #include "npy/reader.h"

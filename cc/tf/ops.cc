@@ -211,3 +211,63 @@ a string tensor (a scalar, or a vector of archives).
 )doc");
 
 }  // namespace tfnpy
+
+// ---------------------------------------------------------------------------
+// Writing .npy (issue #16): EncodeNpy and WriteNpy. Kernels in encode_kernel.cc.
+
+namespace tfnpy {
+namespace {
+
+// The dtype table's types, plus string (written as |S<n>) and bfloat16 (<V2).
+std::string EncodeTypeList() {
+  std::string list = DTypeAttrList();
+  return list.substr(0, list.size() - 1) + ", string, bfloat16}";
+}
+
+// WriteNpy: a scalar filename takes any tensor; a vector of N filenames a
+// tensor [N, ...].
+Status WriteNpyShape(InferenceContext* c) {
+  ShapeHandle names;
+  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(0), 1, &names));
+  if (c->RankKnown(names) && c->Rank(names) == 1) {
+    ShapeHandle tensor;
+    TF_RETURN_IF_ERROR(c->WithRankAtLeast(c->input(1), 1, &tensor));
+    DimensionHandle n;
+    TF_RETURN_IF_ERROR(c->Merge(c->Dim(names, 0), c->Dim(tensor, 0), &n));
+  }
+  return tensorflow::OkStatus();
+}
+
+}  // namespace
+
+REGISTER_OP("TFNpy>EncodeNpy")
+    .Input("tensor: T")
+    .Output("contents: string")
+    .Attr("T: " + EncodeTypeList())
+    .SetShapeFn(tensorflow::shape_inference::ScalarShape)
+    .Doc(R"doc(
+Encodes a tensor as the bytes of a .npy file, exactly as np.save writes them.
+
+tensor: The array (C order). Strings become numpy fixed-width bytes |S<n>
+  (n: the longest element, at least 1; NUL-padded), bfloat16 becomes <V2
+  (ml_dtypes' np.save), bools 0/1, everything else little-endian.
+contents: A scalar string: the whole .npy file.
+)doc");
+
+REGISTER_OP("TFNpy>WriteNpy")
+    .Input("filename: string")
+    .Input("tensor: T")
+    .Attr("T: " + EncodeTypeList())
+    .SetIsStateful()
+    .SetShapeFn(WriteNpyShape)
+    .Doc(R"doc(
+Writes tensors as .npy files through TensorFlow's file systems. Each file is
+written to a temporary name in its directory, then renamed to its final name:
+no partial file is ever left under the final name.
+
+filename: A scalar path (the whole tensor), or a vector of N paths, one file
+  per tensor[i] (written in parallel).
+tensor: What to write, as EncodeNpy encodes it; [N, ...] for N paths.
+)doc");
+
+}  // namespace tfnpy

@@ -384,3 +384,103 @@ def decode_npz(
     ``max_output_bytes`` defaults to no cap beyond what each member declares."""
     return _npz(_raw_decode_npz, "contents", key, dtype, shape, start, stop, name, max_header_size,
                 max_output_bytes, contents=contents)
+
+
+# ---------------------------------------------------------------------------
+# Writing .npy (issue #16).
+
+_raw_encode_npy = _lib.tf_npy_encode_npy
+_raw_write_npy = _lib.tf_npy_write_npy
+# Encoding is not differentiable; WriteNpy has no output at all.
+tf.no_gradient("TFNpy>EncodeNpy")
+tf.no_gradient("TFNpy>WriteNpy")
+
+# What encode_npy and write_npy take: the dtypes the core reads, plus strings
+# (numpy fixed-width bytes |S<n>) and bfloat16 (<V2, as ml_dtypes saves it).
+_ENCODABLE = _SUPPORTED + (tf.string, tf.bfloat16)
+
+
+def _encodable(tensor, what: str) -> tf.Tensor:
+    tensor = tf.convert_to_tensor(tensor)
+    if tensor.dtype not in _ENCODABLE:
+        names = ", ".join(d.name for d in _ENCODABLE)
+        raise TypeError(f"{what}: dtype {tensor.dtype.name} cannot be written to .npy; supported: {names}")
+    return tensor
+
+
+def encode_npy(tensor, name: Optional[str] = None) -> tf.Tensor:
+    """Encodes a tensor as the bytes of a ``.npy`` file, inside the graph.
+
+    The bytes equal what ``np.save`` writes for the same array (C order,
+    format version 1.0, or 2.0 for a header past 64 KiB, as numpy does):
+    numbers little-endian, bools as 0/1, ``tf.string`` as numpy fixed-width
+    bytes ``|S<n>`` (``n`` the longest element, at least 1; shorter elements
+    are NUL-padded, so trailing NUL bytes are lost on reading, as with
+    numpy's own files), ``tf.bfloat16`` as ``<V2`` (what ``np.save`` writes
+    for an ``ml_dtypes.bfloat16`` array; ``np.load(...).view(ml_dtypes.bfloat16)``
+    gives the values back).
+
+    Args:
+      tensor: The array, of any of ``decode_npy``'s dtypes, ``tf.string``
+        or ``tf.bfloat16``, with at most 64 dimensions.
+      name: Optional op name.
+
+    Returns:
+      A scalar ``tf.string`` tensor: the whole ``.npy`` file.
+
+    Raises:
+      TypeError: a dtype that cannot be written (resource, variant, qint...).
+      tf.errors.InvalidArgumentError: more than 64 dimensions.
+
+    >>> import io, numpy as np, tfnpy
+    >>> b = tfnpy.encode_npy(tf.constant([[1, 2], [3, 4]], tf.int32)).numpy()
+    >>> buf = io.BytesIO(); np.save(buf, np.array([[1, 2], [3, 4]], np.int32))
+    >>> b == buf.getvalue()
+    True
+    >>> np.load(io.BytesIO(b))
+    array([[1, 2],
+           [3, 4]], dtype=int32)
+    """
+    return _raw_encode_npy(tensor=_encodable(tensor, "encode_npy"), name=name)
+
+
+def write_npy(filename, tensor, name: Optional[str] = None):
+    """Writes tensors as ``.npy`` files through TensorFlow's file systems.
+
+    Each file holds exactly what ``encode_npy`` gives (``np.save``'s bytes).
+    It is written to a temporary name in the same directory and then renamed
+    to ``filename``, so the final name never holds a partial file; if
+    writing fails, the temporary file is deleted. An existing file under
+    the final name is replaced.
+
+    Args:
+      filename: A scalar path (local, ``ram://``, ``gs://``...): the whole
+        tensor is written to it. Or a vector of N paths: ``tensor`` must be
+        ``[N, ...]`` and file ``i`` gets ``tensor[i]`` (the files are written
+        in parallel on TensorFlow's intra-op threads; string rows each get
+        their own width, as ``encode_npy(tensor[i])``).
+      tensor: What to write (``encode_npy``'s dtypes).
+      name: Optional op name.
+
+    Returns:
+      The op in graph mode (a control dependency for what must run after
+      it); ``None`` when executing eagerly.
+
+    Raises:
+      TypeError: a dtype that cannot be written.
+      tf.errors.InvalidArgumentError: N paths with a tensor whose first
+        dimension is not N (the message gives both).
+      tf.errors.NotFoundError, PermissionDeniedError...: the file system's
+        own error, the message naming the file.
+
+    >>> import numpy as np, tempfile, os, tfnpy
+    >>> d = tempfile.mkdtemp()
+    >>> tfnpy.write_npy(os.path.join(d, "a.npy"), tf.range(3))
+    >>> np.load(os.path.join(d, "a.npy"))
+    array([0, 1, 2], dtype=int32)
+    >>> paths = [os.path.join(d, f"{i}.npy") for i in range(2)]
+    >>> tfnpy.write_npy(paths, tf.constant([[1.0, 2.0], [3.0, 4.0]]))
+    >>> np.load(paths[1])
+    array([3., 4.], dtype=float32)
+    """
+    return _raw_write_npy(filename=filename, tensor=_encodable(tensor, "write_npy"), name=name)
