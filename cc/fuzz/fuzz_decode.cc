@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!tfnpy::DecodeData(h, src, src_size, out.data(), out.size()).ok()) __builtin_trap();
   // A naive reference for small arrays: C-order element c is file element
   // c (or its Fortran-order position), each swap unit reversed, bools 0/1.
-  const size_t item = tfnpy::ItemSize(h.dtype);
+  const size_t item = h.itemsize;
   const bool complex = h.dtype == tfnpy::DType::kComplex64 || h.dtype == tfnpy::DType::kComplex128;
   const size_t unit = complex ? item / 2 : item;
   int64_t fstride[tfnpy::kMaxDims];

@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (h.dims[i] == 0) empty = true;
     else if (__builtin_mul_overflow(nonzero, static_cast<uint64_t>(h.dims[i]), &nonzero)) __builtin_trap();
   }
-  if (__builtin_mul_overflow(nonzero, tfnpy::ItemSize(h.dtype), &bytes) ||
+  if (__builtin_mul_overflow(nonzero, h.itemsize, &bytes) ||
       bytes > static_cast<uint64_t>(INT64_MAX) || h.num_elements != (empty ? 0 : nonzero) ||
       h.data_bytes != (empty ? 0 : bytes) || h.data_offset > size || h.data_offset != h.preamble.data_offset ||
       tfnpy::CheckOutputSize(h, limits).ok() != (h.data_bytes <= limits.max_output_bytes) ||

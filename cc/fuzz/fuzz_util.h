@@ -30,7 +30,7 @@ inline std::vector<uint8_t> PickBox(const tfnpy::Header& h, const tfnpy::Selecti
                                     const std::vector<uint8_t>& all) {
   std::vector<uint8_t> out;
   if (sel.array.num_elements == 0) return out;
-  const size_t item = tfnpy::ItemSize(h.dtype);
+  const size_t item = h.itemsize;
   int64_t idx[tfnpy::kMaxDims];
   for (int k = 0; k < h.ndims; ++k) idx[k] = sel.lo[k];
   while (true) {
