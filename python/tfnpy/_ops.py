@@ -130,6 +130,9 @@ def decode_npy(
         element that differs).
       dtype: The element type the file holds: a ``tf.DType``, numpy dtype or
         name. A file of another type is refused (byte order does not count).
+        ``tf.string`` reads ``S`` and ``U`` arrays (bytes, or UTF-8 for ``U``,
+        trailing NULs stripped as numpy does); ``tf.bfloat16`` reads the ``V2``
+        arrays ``np.save`` writes for ``ml_dtypes.bfloat16``.
       shape: Optional expected shape of each array, ``None`` for unknown
         dimensions. Sets the static shape in graph mode and is checked when
         the op runs.
@@ -144,7 +147,7 @@ def decode_npy(
 
     Raises:
       tf.errors.InvalidArgumentError: malformed or truncated input, an
-        unsupported dtype (object, string, structured...), or a dtype or
+        unsupported dtype (object, structured, datetime...), or a dtype or
         shape other than expected. The message says what was expected and
         what was found.
 
