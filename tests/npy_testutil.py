@@ -42,6 +42,10 @@ SUPPORTED_DTYPES = (
     "complex128",
 )
 
+# The other tensor types the ops read: string (from S and U arrays) and
+# ml_dtypes' bfloat16 (from V2 arrays), as tf.as_dtype names them.
+OTHER_TENSOR_DTYPES = ("string", "bfloat16")
+
 _NATIVE = "<" if np.little_endian else ">"
 
 

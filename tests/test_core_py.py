@@ -322,7 +322,7 @@ MALFORMED = {
                       "duplicate key"),
     "bad-descr": (build_npy(dict_text("<q9", False, (4, 3))),
                   "is not a valid dtype"),
-    "unsupported-descr": (build_npy(dict_text("<U2", False, (4, 3))),
+    "unsupported-descr": (build_npy(dict_text("<f16", False, (4, 3))),
                           "unsupported descr"),
     "object-descr": (build_npy(dict_text("|O", False, (4, 3))),
                      "unsupported descr"),

@@ -329,10 +329,12 @@ UNSUPPORTED_DESCRS = {
     "object": ("'|O'", "|O"),
     "object-code": ("'O'", "O"),
     "object-name": ("'object'", "object"),
-    "unicode": ("'<U3'", "<U3"),
+    # S, U and V arrays read (tests/test_strings.py), unless their items have
+    # no bytes: numpy never writes those.
+    "unicode-0": ("'<U0'", "<U0"),
     "str-name": ("'str'", "str"),
-    "bytes": ("'|S5'", "|S5"),
-    "void": ("'|V8'", "|V8"),
+    "bytes-0": ("'|S0'", "|S0"),
+    "void-0": ("'|V'", "|V"),
     "datetime": ("'<M8[ns]'", "<M8[ns]"),
     "datetime-generic": ("'<M8'", "<M8"),
     "timedelta": ("'<m8[s]'", "<m8[s]"),
@@ -521,8 +523,8 @@ def test_shape_mismatch(file_shape, shape, text):
     (b"not a npy file at all", "bad magic"),
     (VALID[(2, 0)][:-1], "data truncated"),
     (hdr3(shape="(3, -1)"), "negative dimension"),
-    (hdr3(descr="'<U3'"), "unsupported descr"),
-], ids=["bad-magic", "truncated", "negative", "unicode"])
+    (hdr3(descr="'|O'"), "unsupported descr"),
+], ids=["bad-magic", "truncated", "negative", "object"])
 def test_graph_mode_errors(b, text):
     @tf.function(input_signature=[tf.TensorSpec([], tf.string)])
     def f(s):

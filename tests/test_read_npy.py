@@ -462,8 +462,8 @@ MALFORMED = {
         b"\0" * 96), "unexpected key"),
     "bad-descr": (build_npy(dict_text("<q9", False, (4, 3)), b"\0" * 96),
                   "is not a valid dtype"),
-    # numpy reads this one (a str array); tensors cannot hold it.
-    "unsupported-descr": (build_npy(dict_text("<U2", False, (4, 3)),
+    # numpy reads this one (a long double array); tensors cannot hold it.
+    "unsupported-descr": (build_npy(dict_text("<f16", False, (4, 3)),
                                     b"\0" * 96), "unsupported descr"),
     "bad-fortran": (build_npy(dict_text("<f8", False, (4, 3),
                                         fortran_text="1"), b"\0" * 96),

@@ -21,9 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!tfnpy::DecodeData(h, src, src_size, out.data(), out.size()).ok()) __builtin_trap();
   // A naive reference for small arrays: C-order element c is file element
   // c (or its Fortran-order position), each swap unit reversed, bools 0/1.
-  const size_t item = tfnpy::ItemSize(h.dtype);
-  const bool complex = h.dtype == tfnpy::DType::kComplex64 || h.dtype == tfnpy::DType::kComplex128;
-  const size_t unit = complex ? item / 2 : item;
+  const size_t item = h.itemsize;
+  // Each swap unit reversed: a complex half, a U code unit; S and V bytes never.
+  const size_t unit = tfnpy::Info(h.dtype).swap_unit;
+  const bool swap = h.swap && unit > 1;
   int64_t fstride[tfnpy::kMaxDims];
   for (int k = 0; k < h.ndims; ++k) fstride[k] = k == 0 ? 1 : fstride[k - 1] * h.dims[k - 1];
   for (uint64_t c = 0; c < h.num_elements && h.num_elements <= 4096; ++c) {
@@ -35,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     for (size_t b = 0; b < item; ++b) {
-      const size_t from = h.swap ? b / unit * unit + (unit - 1 - b % unit) : b;
+      const size_t from = swap ? b / unit * unit + (unit - 1 - b % unit) : b;
       uint8_t want = src[pos * item + from];
       if (h.dtype == tfnpy::DType::kBool) want = want != 0;
       if (out[c * item + b] != want) __builtin_trap();
@@ -57,5 +58,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> part(sel.array.data_bytes);
   if (!reader.ReadInto(sel, part.data(), part.size()).ok()) __builtin_trap();
   if (part != tfnpy_fuzz::PickBox(h, sel, out)) __builtin_trap();
+  tfnpy_fuzz::CheckStrings(sel, part);
+  // A V2 array read as bfloat16 (ReadAs): its bytes, swapped if '>V2'.
+  if (h.dtype == tfnpy::DType::kVoid && h.itemsize == 2 &&
+      tfnpy::CheckDtype(reader.header(), tfnpy::DType::kBFloat16).ok()) {
+    tfnpy::ReadAs(tfnpy::DType::kBFloat16, &sel.array);
+    std::vector<uint8_t> bf(sel.array.data_bytes);
+    if (!reader.ReadInto(sel, bf.data(), bf.size()).ok()) __builtin_trap();
+    for (size_t i = 0; i + 1 < bf.size(); i += 2) {
+      if ((h.swap ? bf[i + 1] : bf[i]) != part[i] || (h.swap ? bf[i] : bf[i + 1]) != part[i + 1]) __builtin_trap();
+    }
+  }
   return 0;
 }

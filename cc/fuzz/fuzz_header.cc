@@ -23,13 +23,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (h.dims[i] == 0) empty = true;
     else if (__builtin_mul_overflow(nonzero, static_cast<uint64_t>(h.dims[i]), &nonzero)) __builtin_trap();
   }
-  if (__builtin_mul_overflow(nonzero, tfnpy::ItemSize(h.dtype), &bytes) ||
+  if (__builtin_mul_overflow(nonzero, h.itemsize, &bytes) ||
       bytes > static_cast<uint64_t>(INT64_MAX) || h.num_elements != (empty ? 0 : nonzero) ||
       h.data_bytes != (empty ? 0 : bytes) || h.data_offset > size || h.data_offset != h.preamble.data_offset ||
-      tfnpy::CheckOutputSize(h, limits).ok() != (h.data_bytes <= limits.max_output_bytes) ||
+      tfnpy::CheckOutputSize(h, limits).ok() != (tfnpy::OutputBytes(h) <= limits.max_output_bytes) ||
       tfnpy::CheckDataSize(h, size).ok() != (size - h.data_offset >= h.data_bytes)) {
     __builtin_trap();
   }
+  // Strings cost their data and one tstring each (saturating); numbers their bytes.
+  uint64_t objects = 0, want = h.data_bytes;
+  if (tfnpy::IsString(h.dtype)) {
+    want = __builtin_mul_overflow(h.num_elements, tfnpy::kStringObjectBytes, &objects) ||
+                   __builtin_add_overflow(h.data_bytes, objects, &want)
+               ? UINT64_MAX
+               : want;
+  }
+  if (tfnpy::OutputBytes(h) != want) __builtin_trap();
   if (tfnpy::ShapeString(h.dims, h.ndims).empty() || tfnpy::DescribeDtype(h).empty()) __builtin_trap();
   return 0;
 }

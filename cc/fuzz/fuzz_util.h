@@ -30,7 +30,7 @@ inline std::vector<uint8_t> PickBox(const tfnpy::Header& h, const tfnpy::Selecti
                                     const std::vector<uint8_t>& all) {
   std::vector<uint8_t> out;
   if (sel.array.num_elements == 0) return out;
-  const size_t item = tfnpy::ItemSize(h.dtype);
+  const size_t item = h.itemsize;
   int64_t idx[tfnpy::kMaxDims];
   for (int k = 0; k < h.ndims; ++k) idx[k] = sel.lo[k];
   while (true) {
@@ -45,6 +45,29 @@ inline std::vector<uint8_t> PickBox(const tfnpy::Header& h, const tfnpy::Selecti
     }
     if (k < 0) return out;
   }
+}
+
+// For an S or U selection decoded into `raw`: ForEachString puts every
+// element once, in order, within its item's UTF-8 bound, as valid UTF-8 for
+// U (or refuses with kBadString, and only for an invalid code point).
+inline void CheckStrings(const tfnpy::Selection& sel, const std::vector<uint8_t>& raw) {
+  if (!tfnpy::IsString(sel.array.dtype)) return;
+  struct Sink final : tfnpy::StringSink {
+    uint64_t next = 0, max = 0;
+    bool utf8 = false;
+    void Put(uint64_t index, const char* data, size_t size) override {
+      if (index != next++ || size > max) __builtin_trap();
+      size_t bad = 0;
+      uint64_t cps = 0;
+      if (size > 0 && data[size - 1] == '\0') __builtin_trap();  // Trailing NULs stripped.
+      if (utf8 && !tfnpy::ValidUtf8(reinterpret_cast<const unsigned char*>(data), size, &bad, &cps)) __builtin_trap();
+    }
+  } sink;
+  sink.max = sel.array.itemsize;
+  sink.utf8 = sel.array.dtype == tfnpy::DType::kStr;
+  const tfnpy::Status s =
+      tfnpy::ForEachString(sel, reinterpret_cast<const char*>(raw.data()), raw.size(), &sink);
+  if (s.ok() ? sink.next != sel.array.num_elements : s.code() != tfnpy::Code::kBadString) __builtin_trap();
 }
 
 }  // namespace tfnpy_fuzz

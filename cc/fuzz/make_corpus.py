@@ -129,3 +129,10 @@ save("err_shape_negative", npy(header("<f8", (2, -1)), bytes(8)))
 save("err_too_many_dims", npy(header("<f8", (1,) * 65), bytes(8)))
 save("err_size_overflow", npy(header("<f8", (2**31, 2**31, 4)), bytes(8)))
 save("err_data_truncated_fortran", npy(header(">c8", (3, 3), True), bytes(70)))
+
+# S, U and V arrays (strings, ml_dtypes' bfloat16 as V2).
+save("valid_S5_c", np.array([[b"ab\0c", b""], [b"\0\0", b"hello"]], "S5"))
+save("valid_U3_le_fortran", np.asfortranarray(np.array([["a", "日本"], ["😀", "\0x"], ["", "zzz"]], "<U3")))
+save("valid_U2_be", np.array(["é", "ab", ""], ">U2"))
+save("valid_V2_bfloat16", np.arange(6, dtype="<u2").view("V2").reshape(2, 3))
+save("valid_S1_empty", np.zeros((0, 3), "S1"))

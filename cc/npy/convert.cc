@@ -57,7 +57,7 @@ TFNPY_CLONES void Swap8(const unsigned char* src, unsigned char* dst,
 // Byte-swaps every element; a complex number swaps each half on its own.
 void SwapCopy(const Header& h, const unsigned char* src, unsigned char* dst) {
   const size_t unit = Info(h.dtype).swap_unit;
-  const uint64_t count = h.num_elements * (ItemSize(h.dtype) / unit);
+  const uint64_t count = h.num_elements * (h.itemsize / unit);
   switch (unit) {
     case 2: Swap2(src, dst, count); break;
     case 4: Swap4(src, dst, count); break;
@@ -78,6 +78,20 @@ struct Elem {
   unsigned char b[N];
 };
 
+// Any other item size (S and U arrays): one memcpy of `size` bytes.
+struct AnyElem {
+  size_t size;
+  void Copy(unsigned char* d, int64_t di, const unsigned char* s, int64_t si) const {
+    std::memcpy(d + static_cast<uint64_t>(di) * size, s + static_cast<uint64_t>(si) * size, size);
+  }
+};
+template <size_t N>
+struct FixedElem {
+  void Copy(unsigned char* d, int64_t di, const unsigned char* s, int64_t si) const {
+    reinterpret_cast<Elem<N>*>(d)[di] = reinterpret_cast<const Elem<N>*>(s)[si];
+  }
+};
+
 // Tiles of kTile x kTile elements keep both the strided reads and the
 // sequential writes of a transpose in cache.
 constexpr int64_t kTile = 16;
@@ -86,12 +100,9 @@ constexpr int64_t kTile = 16;
 // C-order data of the reversed shape, and the output is C order of dims.
 // Axis 0 has source stride 1; the last axis has destination stride 1. We tile
 // over that pair and walk the axes between with an odometer.
-template <size_t N>
+template <typename Copier>
 void TransposeFToC(const unsigned char* src, unsigned char* dst,
-                   const int64_t* dims, int n) {
-  using E = Elem<N>;
-  const E* s = reinterpret_cast<const E*>(src);
-  E* d = reinterpret_cast<E*>(dst);
+                   const int64_t* dims, int n, Copier e) {
   int64_t fstride[kMaxDims], cstride[kMaxDims], idx[kMaxDims];
   fstride[0] = 1;
   for (int k = 1; k < n; ++k) fstride[k] = fstride[k - 1] * dims[k - 1];
@@ -111,9 +122,9 @@ void TransposeFToC(const unsigned char* src, unsigned char* dst,
       for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
         const int64_t c1 = c0 + kTile < cols ? c0 + kTile : cols;
         for (int64_t r = r0; r < r1; ++r) {
-          E* out = d + dbase + r * dst_row;
-          const E* in = s + sbase + r;
-          for (int64_t c = c0; c < c1; ++c) out[c] = in[c * src_col];
+          const int64_t out = dbase + r * dst_row;
+          const int64_t in = sbase + r;
+          for (int64_t c = c0; c < c1; ++c) e.Copy(dst, out + c, src, in + c * src_col);
         }
       }
     }
@@ -138,12 +149,13 @@ void Transpose(const Header& h, const unsigned char* src, unsigned char* dst) {
     std::memcpy(dst, src, h.data_bytes);
     return;
   }
-  switch (ItemSize(h.dtype)) {
-    case 1: TransposeFToC<1>(src, dst, dims, n); break;
-    case 2: TransposeFToC<2>(src, dst, dims, n); break;
-    case 4: TransposeFToC<4>(src, dst, dims, n); break;
-    case 8: TransposeFToC<8>(src, dst, dims, n); break;
-    case 16: TransposeFToC<16>(src, dst, dims, n); break;
+  switch (h.itemsize) {
+    case 1: TransposeFToC(src, dst, dims, n, FixedElem<1>()); break;
+    case 2: TransposeFToC(src, dst, dims, n, FixedElem<2>()); break;
+    case 4: TransposeFToC(src, dst, dims, n, FixedElem<4>()); break;
+    case 8: TransposeFToC(src, dst, dims, n, FixedElem<8>()); break;
+    case 16: TransposeFToC(src, dst, dims, n, FixedElem<16>()); break;
+    default: TransposeFToC(src, dst, dims, n, AnyElem{static_cast<size_t>(h.itemsize)}); break;
   }
 }
 

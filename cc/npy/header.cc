@@ -22,6 +22,15 @@ bool MulInt64(uint64_t a, uint64_t b, uint64_t* out) {
 
 }  // namespace
 
+// "bool, int8, ..., string, bfloat16, ...": the tensor types, for messages.
+std::string TensorTypeList() {
+  DType types[kNumDTypes];
+  const int n = TensorDTypes(types);
+  std::string out;
+  for (int i = 0; i < n; ++i) out += std::string(i == 0 ? "" : ", ") + Info(types[i]).tensor;
+  return out;
+}
+
 std::string DescribeDtype(const Header& header) {
   return std::string(header.descr) + " (" + DTypeName(header.dtype) + ")";
 }
@@ -214,14 +223,13 @@ Status ParseHeader(const void* data, size_t size, const Limits& limits,
                                                       : sizeof(out->descr) - 1);
   DescrResult dr = DescrResult::kInvalid;
   if (!descr.bytes && !descr.text_truncated) {
-    dr = ParseDescr(descr.text, descr.text_len, &out->dtype, &out->swap);
+    dr = ParseDescr(descr.text, descr.text_len, &out->dtype, &out->itemsize, &out->swap);
   }
   if (dr == DescrResult::kUnsupported) {
     return Status(Code::kUnsupportedDtype,
-                  "unsupported descr " + descr_text +
-                      ": only bool, int8-int64, uint8-uint64, float16, "
-                      "float32, float64, complex64 and complex128 can be "
-                      "decoded (object arrays are never unpickled)");
+                  "unsupported descr " + descr_text + ": only " + TensorTypeList() +
+                      " (from S, U and V<n> arrays) can be decoded (object arrays are never "
+                      "unpickled)");
   }
   if (dr != DescrResult::kOk) {
     return Status(Code::kBadDescr,
@@ -274,24 +282,48 @@ Status ParseHeader(const void* data, size_t size, const Limits& limits,
     }
   }
   uint64_t bytes = 0;
-  if (!MulInt64(nonzero, ItemSize(out->dtype), &bytes)) {
+  if (!MulInt64(nonzero, out->itemsize, &bytes)) {
     return Status(Code::kSizeOverflow,
                   "shape " + ShapeString(out->dims, out->ndims) + " of " +
                       DescribeDtype(*out) + " overflows int64 bytes");
   }
   out->num_elements = any_zero ? 0 : nonzero;
   out->data_bytes = any_zero ? 0 : bytes;
+  if (out->itemsize == 0 && out->num_elements != 0) {
+    // np.load reads them (as b''), but numpy never writes them (np.zeros(3,
+    // 'S0') is S1): elements that take no bytes of the input cannot be
+    // bounded by it, so a tiny header could ask for any number of strings.
+    return Status(Code::kUnsupportedDtype,
+                  "unsupported descr '" + std::string(out->descr) + "' with shape " +
+                      ShapeString(out->dims, out->ndims) +
+                      ": items of 0 bytes (numpy never writes them: np.zeros(3, 'S0') is S1) "
+                      "are read only in empty arrays");
+  }
   out->data_offset = pre.data_offset;
   return Status::Ok();
 }
 
+uint64_t OutputBytes(const Header& header) {
+  if (!IsString(header.dtype)) return header.data_bytes;
+  // Cannot overflow: data_bytes < 2**63 and 24 * num_elements < 2**63 * 24 /
+  // itemsize... unless itemsize is 0 (S0): then saturate.
+  uint64_t objects = 0;
+  if (!MulInt64(header.num_elements, kStringObjectBytes, &objects)) return UINT64_MAX;
+  return header.data_bytes + objects < header.data_bytes ? UINT64_MAX
+                                                         : header.data_bytes + objects;
+}
+
 Status CheckOutputSize(const Header& header, const Limits& limits) {
-  if (header.data_bytes <= limits.max_output_bytes) return Status::Ok();
+  const uint64_t bytes = OutputBytes(header);
+  if (bytes <= limits.max_output_bytes) return Status::Ok();
   return Status(Code::kTooLarge,
                 "array " + ShapeString(header.dims, header.ndims) + " of " +
-                    DescribeDtype(header) + " is " +
-                    std::to_string(header.data_bytes) +
-                    " bytes, which exceeds max_output_bytes " +
+                    DescribeDtype(header) + " is " + std::to_string(bytes) +
+                    (IsString(header.dtype)
+                         ? " bytes (" + std::to_string(header.data_bytes) + " of data, " +
+                               std::to_string(kStringObjectBytes) + " per string)"
+                         : std::string(" bytes")) +
+                    ", which exceeds max_output_bytes " +
                     std::to_string(limits.max_output_bytes));
 }
 
@@ -316,6 +348,34 @@ Status ParseNpy(const void* data, size_t size, const Limits& limits,
   TFNPY_RETURN_IF_ERROR(ParseHeader(data, size, limits, out));
   TFNPY_RETURN_IF_ERROR(CheckDataSize(*out, size));
   return CheckOutputSize(*out, limits);
+}
+
+namespace {
+// The tensor type's name of a wanted type: "string" for S and U.
+const char* WantName(DType want) {
+  const char* t = Info(want).tensor;
+  return t != nullptr ? t : DTypeName(want);
+}
+}  // namespace
+
+Status CheckDtype(const Header& file, DType want) {
+  bool ok = file.dtype == want || (IsString(want) && IsString(file.dtype));
+  if (IsVoidStored(want)) ok = file.dtype == DType::kVoid && file.itemsize == ItemSize(want);
+  if (ok) return Status::Ok();
+  std::string hint;
+  if (file.dtype == DType::kVoid && !IsVoidStored(want)) {
+    hint = file.itemsize == 2 ? " (a V2 array is what np.save writes for ml_dtypes.bfloat16: "
+                                "read it with dtype=tf.bfloat16)"
+                              : " (raw bytes: only V2 arrays read, as bfloat16)";
+  } else if (IsVoidStored(want) && file.dtype == DType::kVoid) {
+    hint = std::string(" (") + WantName(want) + " is stored as V" + std::to_string(ItemSize(want)) + ")";
+  }
+  return Status(Code::kBadArgument,
+                "file holds " + DescribeDtype(file) + ", expected " + WantName(want) + hint);
+}
+
+void ReadAs(DType want, Header* array) {
+  if (array->dtype == DType::kVoid && IsVoidStored(want)) array->dtype = want;
 }
 
 }  // namespace tfnpy

@@ -55,7 +55,8 @@ struct Header {
   // Header is copied a lot, and 512 bytes of zeros per copy are measurable.
   int64_t dims[kMaxDims];
   uint64_t num_elements = 0;   // Product of dims (1 for a scalar).
-  uint64_t data_bytes = 0;     // num_elements * ItemSize(dtype).
+  uint64_t itemsize = 0;       // Bytes per element: ItemSize(dtype), or the descr's (S3: 3, U5: 20).
+  uint64_t data_bytes = 0;     // num_elements * itemsize.
   uint64_t data_offset = 0;    // Same as preamble.data_offset.
   char descr[24] = {};         // descr as written (truncated), for messages.
 };
@@ -72,7 +73,18 @@ Status ParsePreamble(const void* data, size_t size, const Limits& limits,
 Status ParseHeader(const void* data, size_t size, const Limits& limits,
                    Header* out);
 
-// kTooLarge if the header's array is larger than limits.max_output_bytes.
+// What one string element costs in a string tensor besides its characters:
+// sizeof(tensorflow::tstring) (checked where TensorFlow is in view).
+constexpr uint64_t kStringObjectBytes = 24;
+
+// The bytes an array costs its reader: data_bytes for numbers; for an S or
+// U array read into strings, data_bytes (the file's bytes, read first; the
+// strings' characters take at most as many) plus kStringObjectBytes per
+// element.
+uint64_t OutputBytes(const Header& header);
+
+// kTooLarge if the header's array (OutputBytes) is larger than
+// limits.max_output_bytes.
 Status CheckOutputSize(const Header& header, const Limits& limits);
 
 // kDataTruncated unless `input_size` bytes (counted from the start of the
@@ -87,6 +99,22 @@ Status ParseNpy(const void* data, size_t size, const Limits& limits,
 
 // "<f8 (float64)": the descr as written and the type it maps to.
 std::string DescribeDtype(const Header& header);
+
+// The tensor types a file can be read as, for messages: "bool, int8, ...,
+// complex128, string, bfloat16".
+std::string TensorTypeList();
+
+// kBadArgument unless an array of the file's type reads as a tensor of
+// `want` (a DType of TensorDTypes): the same type; for a string tensor
+// (want S or U) an S or a U array; for an ml_dtypes type a V array of its
+// item size. The message names both: "file holds <U5 (str), expected
+// float32".
+Status CheckDtype(const Header& file, DType want);
+
+// The type `array` (a Selection's) is read as once CheckDtype(file, want)
+// passed: a V array becomes `want` (its byte order then counts), others
+// stay.
+void ReadAs(DType want, Header* array);
 
 }  // namespace tfnpy
 

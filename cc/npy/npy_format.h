@@ -10,6 +10,7 @@
 //   convert.h  copy, byte swap, bool normalisation, Fortran -> C order
 //   region.h   regions (boxes over the first axes) and their byte runs
 //   reader.h   ByteSource and NpyReader: header, size checks, read into a buffer
+//   strings.h  S and U array elements as byte strings (UTF-8 for U)
 //   encode.h   writing: np.save's header bytes and the data after it
 #ifndef TFNPY_CC_NPY_NPY_FORMAT_H_
 #define TFNPY_CC_NPY_NPY_FORMAT_H_
@@ -22,6 +23,7 @@
 #include "npy/reader.h"
 #include "npy/region.h"
 #include "npy/status.h"
+#include "npy/strings.h"
 #include "npy/text.h"
 
 #endif  // TFNPY_CC_NPY_NPY_FORMAT_H_

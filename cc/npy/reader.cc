@@ -44,7 +44,7 @@ namespace {
 uint64_t DataEnd(const Header& h) { return h.data_offset + h.data_bytes; }
 
 bool SameLayout(const Header& a, const Header& b) {
-  if (a.data_offset != b.data_offset || a.dtype != b.dtype ||
+  if (a.data_offset != b.data_offset || a.dtype != b.dtype || a.itemsize != b.itemsize ||
       a.swap != b.swap || a.fortran_order != b.fortran_order ||
       a.ndims != b.ndims) {
     return false;

@@ -28,6 +28,7 @@ Status Select(const Header& header, const Region& region, Selection* out) {
   Header& a = out->array;
   a.preamble = header.preamble;
   a.dtype = header.dtype;
+  a.itemsize = header.itemsize;
   a.swap = header.swap;
   a.fortran_order = header.fortran_order;
   a.ndims = header.ndims;
@@ -51,7 +52,7 @@ Status Select(const Header& header, const Region& region, Selection* out) {
   }
   if (header.num_elements == 0) out->whole = true;  // Nothing to read either way.
   out->array.num_elements = count;
-  out->array.data_bytes = count * ItemSize(header.dtype);
+  out->array.data_bytes = count * header.itemsize;
   return Status::Ok();
 }
 
@@ -70,7 +71,7 @@ RunIterator::RunIterator(const Header& whole, const Selection& sel) {
     lo_[j] = sel.lo[axis];
     hi_[j] = sel.hi[axis];
   }
-  const uint64_t item = ItemSize(whole.dtype);
+  const uint64_t item = whole.itemsize;
   uint64_t stride = item;
   for (int j = n - 1; j >= 0; --j) {
     stride_[j] = stride;

@@ -30,6 +30,7 @@ const char* CodeName(Code code) {
     case Code::kNoMember: return "no_member";
     case Code::kBadDeflate: return "bad_deflate";
     case Code::kCrcMismatch: return "crc_mismatch";
+    case Code::kBadString: return "bad_string";
   }
   return "unknown";
 }

@@ -24,7 +24,7 @@ enum class Code : uint8_t {
   kHeaderSyntax,      // The header is not a Python dict literal we can read.
   kHeaderKeys,        // Keys other than exactly descr, fortran_order, shape.
   kBadDescr,          // descr is not a dtype string numpy understands.
-  kUnsupportedDtype,  // A valid numpy dtype with no tensor equivalent (object, str, structured...).
+  kUnsupportedDtype,  // A valid numpy dtype with no tensor equivalent (object, structured...).
   kBadFortranOrder,   // fortran_order is not True or False.
   kBadShape,          // shape is not a tuple of non-negative integers.
   kTooManyDims,       // More than kMaxDims dimensions.
@@ -40,8 +40,9 @@ enum class Code : uint8_t {
   kNoMember,          // No member of the archive has the key asked for.
   kBadDeflate,        // A deflated member is not a valid deflate stream or inflates to another size than declared.
   kCrcMismatch,       // A member's bytes do not have the CRC-32 its archive records.
+  kBadString,         // A U array element holds a value that is not a Unicode code point.
 };
-constexpr int kNumCodes = static_cast<int>(Code::kCrcMismatch) + 1;
+constexpr int kNumCodes = static_cast<int>(Code::kBadString) + 1;
 
 // Short stable name of a code, e.g. kBadMagic -> "bad_magic".
 const char* CodeName(Code code);

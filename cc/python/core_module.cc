@@ -51,16 +51,18 @@ py::tuple Shape(const Header& h) {
   return t;
 }
 
-// The numpy dtype string of the file's data: byte order as stored.
+// The numpy dtype string of the file's data: byte order as stored ("|V2"
+// for V, which numpy gives no byte order).
 std::string FileDescr(const Header& h) {
-  std::string d = DTypeDescr(h.dtype);
+  std::string d = DTypeDescr(h.dtype, h.itemsize);
   if (d[0] == '<' && h.swap) d[0] = '>';
   return d;
 }
 
-// Native-order descr for the arrays we return.
-std::string NativeDescr(DType dtype) {
-  std::string d = DTypeDescr(dtype);
+// Native-order descr for the arrays we return: S, U and V arrays as numpy
+// holds them (np.load gives V2 for an ml_dtypes.bfloat16 file too).
+std::string NativeDescr(const Header& h) {
+  std::string d = DTypeDescr(h.dtype, h.itemsize);
   if (d[0] == '<') d[0] = '=';
   return d;
 }
@@ -100,7 +102,7 @@ py::array Loads(const py::object& data, int64_t max_header_size) {
   Check(reader.Select(Region(), &sel));
   const Header& h = sel.array;
   std::vector<py::ssize_t> shape(h.dims, h.dims + h.ndims);
-  py::array out(py::dtype(NativeDescr(h.dtype)), shape);
+  py::array out(py::dtype(NativeDescr(h)), shape);
   Status s;
   {
     py::gil_scoped_release release;
@@ -179,10 +181,13 @@ py::list NpzMembersOfFile(const py::object& read, uint64_t size, int64_t max_hea
   return NpzMembers(&source, max_header_size);
 }
 
-// numpy's names of the dtypes the core reads, in the table's order.
+// The tensor types the core reads, in the tables' order, by the names
+// tf.as_dtype takes: numpy's for numbers, "string", ml_dtypes' names.
 py::tuple DTypeNames() {
-  py::tuple names(kNumDTypes);
-  for (int i = 0; i < kNumDTypes; ++i) names[i] = DTypeName(static_cast<DType>(i));
+  DType types[kNumDTypes];
+  const int n = TensorDTypes(types);
+  py::tuple names(n);
+  for (int i = 0; i < n; ++i) names[i] = Info(types[i]).tensor;
   return names;
 }
 

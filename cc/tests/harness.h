@@ -237,7 +237,7 @@ inline constexpr DTypeCase kDTypes[] = {
     {DType::kFloat32, 'f', 4},    {DType::kFloat64, 'f', 8},
     {DType::kComplex64, 'c', 8},  {DType::kComplex128, 'c', 16},
 };
-static_assert(sizeof(kDTypes) / sizeof(kDTypes[0]) == tfnpy::kNumDTypes,
+static_assert(sizeof(kDTypes) / sizeof(kDTypes[0]) == tfnpy::kNumNumericDTypes,
               "every dtype is tested");
 
 inline bool IsComplex(DType d) {

@@ -41,8 +41,7 @@ class DecodeNpyOp : public tf::OpKernel {
       Status s = e.reader.Open(&source, limits_);
       e.reader.Detach();  // Complete: the bytes stay where they are.
       if (!s.ok()) return ToTfStatus(s, context(i));
-      s = CheckHeader(e.reader.header(), dtype_, expected_);
-      if (s.ok()) s = e.reader.Select(Region(), &e.sel);
+      s = SelectChecked(e.reader, Region(), dtype_, expected_, &e.sel);
       return s.ok() ? tf::OkStatus() : ToTfStatus(s, context(i));
     }));
     BatchSpec spec;
@@ -56,10 +55,9 @@ class DecodeNpyOp : public tf::OpKernel {
     uint64_t stride = 0;
     OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &stride));
     if (output->NumElements() == 0) return;
-    char* base = static_cast<char*>(output->data());
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(stride) + 1000, [&](int64_t i) {
       Element& e = elements[i];
-      const Status s = e.reader.ReadInto(e.sel, base + i * stride, stride);
+      const Status s = ReadElement(&e.reader, e.sel, output, i);
       return s.ok() ? tf::OkStatus() : ToTfStatus(s, context(i));
     }));
   }

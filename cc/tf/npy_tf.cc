@@ -16,12 +16,35 @@ namespace tfnpy {
 
 namespace tf = ::tensorflow;
 
+static_assert(sizeof(tf::tstring) == kStringObjectBytes,
+              "max_output_bytes counts one tstring per string element");
+
+tf::DataType TfType(DType dtype) {
+  switch (dtype) {
+#define TFNPY_TF_TYPE(e, name_, kind_, size_, unit_, code_, number_, tf_type) \
+  case DType::e:                                                      \
+    return tf::tf_type;
+    TFNPY_DTYPE_TABLE(TFNPY_TF_TYPE)
+#undef TFNPY_TF_TYPE
+#define TFNPY_TF_TYPE(e, name_, kind_, char_size_, unit_, code_, number_, tensor_, tf_type) \
+  case DType::e:                                                                  \
+    return tf::tf_type;
+    TFNPY_FLEXIBLE_DTYPE_TABLE(TFNPY_TF_TYPE)
+#undef TFNPY_TF_TYPE
+#define TFNPY_TF_TYPE(e, name_, size_, unit_, tf_type) \
+  case DType::e:                                       \
+    return tf::tf_type;
+    TFNPY_VOID_DTYPE_TABLE(TFNPY_TF_TYPE)
+#undef TFNPY_TF_TYPE
+  }
+  return tf::DT_INVALID;
+}
+
 std::string DTypeAttrList() {
+  DType types[kNumDTypes];
+  const int n = TensorDTypes(types);
   std::string out = "{";
-#define TFNPY_TF_NAME(e_, name_, kind_, size_, unit_, code_, number_, tf_type) \
-  out += (out.size() > 1 ? ", " : "") + tf::DataTypeString(tf::tf_type);
-  TFNPY_DTYPE_TABLE(TFNPY_TF_NAME)
-#undef TFNPY_TF_NAME
+  for (int i = 0; i < n; ++i) out += (i > 0 ? ", " : "") + tf::DataTypeString(TfType(types[i]));
   return out + "}";
 }
 
@@ -40,17 +63,16 @@ tf::Status ToTfStatus(const Status& status, const std::string& context) {
 }
 
 tf::Status FromTfType(tf::DataType type, DType* out) {
-  switch (type) {
-#define TFNPY_FROM_TF(e, name_, kind_, size_, unit_, code_, number_, tf_type) \
-  case tf::tf_type:                                                     \
-    *out = DType::e;                                                    \
-    return tf::OkStatus();
-    TFNPY_DTYPE_TABLE(TFNPY_FROM_TF)
-#undef TFNPY_FROM_TF
-    default:
-      return tf::errors::InvalidArgument("dtype ", tf::DataTypeString(type),
-                                         " cannot be read from a .npy file");
+  DType types[kNumDTypes];
+  const int n = TensorDTypes(types);
+  for (int i = 0; i < n; ++i) {
+    if (TfType(types[i]) == type) {
+      *out = types[i];  // DT_STRING: kBytes, which accepts S and U files alike.
+      return tf::OkStatus();
+    }
   }
+  return tf::errors::InvalidArgument("dtype ", tf::DataTypeString(type),
+                                     " cannot be read from a .npy file; supported: ", TensorTypeList());
 }
 
 tf::Status ReadKernelAttrs(tf::OpKernelConstruction* ctx, DType* dtype,
@@ -85,10 +107,7 @@ std::string PartialShapeString(const tf::PartialTensorShape& shape) {
 
 Status CheckHeader(const Header& header, DType expected_dtype,
                    const tf::PartialTensorShape& expected) {
-  if (header.dtype != expected_dtype) {
-    return Status(Code::kBadArgument, "file holds " + DescribeDtype(header) + ", expected " +
-                                          DTypeName(expected_dtype));
-  }
+  TFNPY_RETURN_IF_ERROR(CheckDtype(header, expected_dtype));
   bool compatible = expected.unknown_rank() || expected.dims() == header.ndims;
   for (int i = 0; compatible && !expected.unknown_rank() && i < header.ndims; ++i) {
     compatible = expected.dim_size(i) < 0 || expected.dim_size(i) == header.dims[i];
@@ -98,6 +117,41 @@ Status CheckHeader(const Header& header, DType expected_dtype,
                                           ", expected " + PartialShapeString(expected));
   }
   return Status::Ok();
+}
+
+Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
+                     const tf::PartialTensorShape& expected, Selection* sel) {
+  TFNPY_RETURN_IF_ERROR(CheckHeader(reader.header(), dtype, expected));
+  TFNPY_RETURN_IF_ERROR(reader.Select(region, sel));
+  ReadAs(dtype, &sel->array);
+  return Status::Ok();
+}
+
+namespace {
+class TStringSink final : public StringSink {
+ public:
+  explicit TStringSink(tf::tstring* out) : out_(out) {}
+  void Put(uint64_t index, const char* data, size_t size) override { out_[index].assign(data, size); }
+
+ private:
+  tf::tstring* out_;
+};
+}  // namespace
+
+Status ReadElement(NpyReader* reader, const Selection& sel, tf::Tensor* output, int64_t i) {
+  const Header& a = sel.array;
+  if (a.num_elements == 0) return Status::Ok();
+  if (output->dtype() == tf::DT_STRING) {
+    // The file's bytes of the selection first (C order, native order), then
+    // one string each: as many bytes again at most.
+    std::unique_ptr<char[]> raw(new char[a.data_bytes]);
+    TFNPY_RETURN_IF_ERROR(reader->ReadInto(sel, raw.get(), a.data_bytes));
+    tf::tstring* out = output->flat<tf::tstring>().data() + static_cast<uint64_t>(i) * a.num_elements;
+    TStringSink sink(out);
+    return ForEachString(sel, raw.get(), a.data_bytes, &sink);
+  }
+  char* base = static_cast<char*>(output->data());
+  return reader->ReadInto(sel, base + static_cast<uint64_t>(i) * a.data_bytes, a.data_bytes);
 }
 
 tf::Status ArrayShape(const Header& array, tf::TensorShape* shape) {

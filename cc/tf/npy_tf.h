@@ -20,9 +20,13 @@
 
 namespace tfnpy {
 
-// The op's `dtype` attr type list, from the dtype table:
-// "{bool, int8, ..., complex128}".
+// The op's `dtype` attr type list, from the dtype tables:
+// "{bool, int8, ..., complex128, string, bfloat16}".
 std::string DTypeAttrList();
+
+// The TensorFlow type of a dtype table entry (DT_STRING for S and U,
+// DT_INVALID for void).
+tensorflow::DataType TfType(DType dtype);
 
 // kTooLarge becomes ResourceExhausted, kDataLoss and kCrcMismatch DataLoss, everything else
 // InvalidArgument. The message is prefixed with `context` ("DecodeNpy: ",
@@ -47,6 +51,16 @@ tensorflow::Status ReadLimitAttrs(tensorflow::OpKernelConstruction* ctx, Limits*
 // its context string only for an error.
 Status CheckHeader(const Header& header, DType expected_dtype,
                    const tensorflow::PartialTensorShape& expected);
+
+// CheckHeader, then the region's selection (kTooLarge above the cap), read
+// as `dtype` (a V file as an ml_dtypes type). Nothing is allocated.
+Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
+                     const tensorflow::PartialTensorShape& expected, Selection* sel);
+
+// Reads a selection into element i of `output` (i * its size from the
+// start; batches are [n, *array]): the bytes, or for a string tensor one
+// tstring per element (S: bytes without trailing NULs; U: UTF-8).
+Status ReadElement(NpyReader* reader, const Selection& sel, tensorflow::Tensor* output, int64_t i);
 
 // The TensorShape of an array's dims.
 tensorflow::Status ArrayShape(const Header& array, tensorflow::TensorShape* shape);

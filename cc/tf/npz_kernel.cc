@@ -81,14 +81,14 @@ class NpzOp : public tf::OpKernel {
         TF_RETURN_IF_ERROR(OpenMember(&e, k, i, batched));
         const int at = static_cast<int>(k);
         TF_RETURN_IF_ERROR(Convert(e, m.reader.Open(&m.member, limits_), i, batched, at));
-        TF_RETURN_IF_ERROR(Convert(e, CheckHeader(m.reader.header(), dtypes_[k], shapes_[k]), i, batched, at));
-        TF_RETURN_IF_ERROR(Convert(e, m.reader.Select(region, &m.sel), i, batched, at));
+        TF_RETURN_IF_ERROR(
+            Convert(e, SelectChecked(m.reader, region, dtypes_[k], shapes_[k], &m.sel), i, batched, at));
       }
       if (kFromFile && (complete || held_open.fetch_add(1) >= kMaxHeldOpen)) e.file.Close();
       return tf::OkStatus();
     }));
 
-    std::vector<char*> bases(nk);
+    std::vector<tf::Tensor*> outputs(nk);
     std::vector<uint64_t> strides(nk);
     for (size_t k = 0; k < nk; ++k) {
       BatchSpec spec;
@@ -106,7 +106,7 @@ class NpzOp : public tf::OpKernel {
       };
       tf::Tensor* output = nullptr;
       OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &strides[k]));
-      bases[k] = output->NumElements() == 0 ? nullptr : static_cast<char*>(output->data());
+      outputs[k] = output;
     }
     uint64_t total = 0;
     for (uint64_t s : strides) total += s;
@@ -134,8 +134,7 @@ class NpzOp : public tf::OpKernel {
       for (size_t k = 0; k < nk && s.ok(); ++k) {
         Member& m = e.members[k];
         const int at = static_cast<int>(k);
-        char* dst = bases[k] == nullptr ? nullptr : bases[k] + i * strides[k];
-        if (strides[k] > 0) s = Convert(e, m.reader.ReadInto(m.sel, dst, strides[k]), i, batched, at);
+        if (strides[k] > 0) s = Convert(e, ReadElement(&m.reader, m.sel, outputs[k], i), i, batched, at);
         // A whole read checks the member's CRC-32 (reading any bytes left).
         if (s.ok() && m.sel.whole) s = Convert(e, m.member.Verify(), i, batched, at);
       }

@@ -63,8 +63,8 @@ class ReadNpyOp : public tf::OpKernel {
       Element& e = elements[i];
       TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
       TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Open(&e.source, limits_, n > 1 ? &arena : nullptr)));
-      TF_RETURN_IF_ERROR(e.source.Convert(CheckHeader(e.reader.header(), dtype_, expected_)));
-      TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Select(RegionOf(start, stop, i), &e.sel)));
+      TF_RETURN_IF_ERROR(
+          e.source.Convert(SelectChecked(e.reader, RegionOf(start, stop, i), dtype_, expected_, &e.sel)));
       if (e.reader.complete() || held_open.fetch_add(1) >= kMaxHeldOpen) {
         e.reader.Detach();
         e.source.Close();
@@ -88,7 +88,6 @@ class ReadNpyOp : public tf::OpKernel {
     OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &stride));
     if (output->NumElements() == 0) return;
 
-    char* base = static_cast<char*>(output->data());
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(stride) + 100000,
                                        [&](int64_t i) -> tf::Status {
       Element& e = elements[i];
@@ -96,7 +95,7 @@ class ReadNpyOp : public tf::OpKernel {
         TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
         TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Reattach(&e.source)));
       }
-      tf::Status s = e.source.Convert(e.reader.ReadInto(e.sel, base + i * stride, stride));
+      tf::Status s = e.source.Convert(ReadElement(&e.reader, e.sel, output, i));
       e.source.Close();
       return s;
     }));

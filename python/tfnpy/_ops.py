@@ -14,8 +14,9 @@ from tfnpy._core import check_max_header_size
 ShapeLike = Union[None, tf.TensorShape, Sequence[Optional[int]]]
 DTypeLike = Union[tf.dtypes.DType, np.dtype, type, str]
 
-# The dtypes the core reads, from its dtype table (cc/npy/dtype.h).
-_SUPPORTED = tuple(tf.dtypes.as_dtype(name) for name in _tfnpy_core.DTYPES)
+# The dtypes the core reads, from its dtype tables (cc/npy/dtype.h).
+_core_names = tuple(_tfnpy_core.DTYPES)
+_SUPPORTED = tuple(tf.dtypes.as_dtype(name) for name in _core_names)
 
 
 def _load_library():
@@ -43,20 +44,41 @@ tf.no_gradient("TFNpy>DecodeNpz")
 
 
 def as_dtype(dtype: DTypeLike) -> tf.dtypes.DType:
-    """Converts a tf.DType, numpy dtype or name to a tf.DType we can decode."""
+    """Converts a tf.DType, numpy dtype or name to a tf.DType we can decode.
+
+    numpy's S and U dtypes (any item size: the file's is read from it) give
+    ``tf.string``; ml_dtypes' types (``ml_dtypes.bfloat16``) their TensorFlow
+    types; the names ``"string"``, ``"bfloat16"``... are TensorFlow's.
+    """
     names = ", ".join(d.name for d in _SUPPORTED)
+    if isinstance(dtype, str) and dtype in _core_names:
+        return tf.dtypes.as_dtype(dtype)
     if not isinstance(dtype, tf.dtypes.DType):
         try:
             np_dtype = np.dtype(dtype)
         except TypeError:
             np_dtype = None
-        if np_dtype is not None and np_dtype.kind in "OSUVMmT":
+        if np_dtype is not None and np_dtype.kind in "SU":
+            return tf.string
+        if np_dtype is not None and np_dtype.kind == "V" and np_dtype.names is None:
+            try:
+                tf_dtype = tf.dtypes.as_dtype(np_dtype)  # ml_dtypes' types
+            except TypeError:
+                tf_dtype = None
+            if tf_dtype not in _SUPPORTED:
+                raise TypeError(
+                    f"dtype {dtype!r} is numpy's {np_dtype.name} (raw bytes), which has no tensor type; "
+                    "a V2 file written by np.save of an ml_dtypes.bfloat16 array reads with "
+                    f"dtype=tf.bfloat16; supported: {names}"
+                )
+            return tf_dtype
+        if np_dtype is not None and np_dtype.kind in "OVMmT":
             # numpy types with no tensor equivalent (tf.as_dtype would turn
-            # object, bytes and str into tf.string).
+            # object into tf.string).
             raise TypeError(
                 f"dtype {dtype!r} is numpy's {np_dtype.name}, which cannot be read from .npy "
-                "(object arrays hold pickles, which tfnpy never loads; strings, raw bytes and "
-                f"datetimes have no tensor type here); supported: {names}"
+                "(object arrays hold pickles, which tfnpy never loads; structured arrays, "
+                f"datetimes and variable-width strings have no tensor type here); supported: {names}"
             )
     try:
         tf_dtype = tf.dtypes.as_dtype(np.dtype(dtype) if isinstance(dtype, str) else dtype)
@@ -108,6 +130,9 @@ def decode_npy(
         element that differs).
       dtype: The element type the file holds: a ``tf.DType``, numpy dtype or
         name. A file of another type is refused (byte order does not count).
+        ``tf.string`` reads ``S`` and ``U`` arrays (bytes, or UTF-8 for ``U``,
+        trailing NULs stripped as numpy does); ``tf.bfloat16`` reads the ``V2``
+        arrays ``np.save`` writes for ``ml_dtypes.bfloat16``.
       shape: Optional expected shape of each array, ``None`` for unknown
         dimensions. Sets the static shape in graph mode and is checked when
         the op runs.
@@ -122,7 +147,7 @@ def decode_npy(
 
     Raises:
       tf.errors.InvalidArgumentError: malformed or truncated input, an
-        unsupported dtype (object, string, structured...), or a dtype or
+        unsupported dtype (object, structured, datetime...), or a dtype or
         shape other than expected. The message says what was expected and
         what was found.
 
