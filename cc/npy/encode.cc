@@ -73,7 +73,7 @@ Status CheckBuffers(const EncodePlan& plan, size_t data_size, size_t dst_size) {
 ElementFormat FormatOf(DType dtype) {
   const DTypeInfo& info = Info(dtype);
   ElementFormat f;
-  f.descr = DTypeDescr(dtype);
+  f.descr = IsVoidStored(dtype) ? "<V" + std::to_string(info.size) : DTypeDescr(dtype);
   f.item_size = info.size;
   f.swap_unit = info.swap_unit;
   f.normalize_bool = dtype == DType::kBool;
@@ -85,20 +85,12 @@ Status BytesFormat(uint64_t width, ElementFormat* out) {
     return Status(Code::kBadArgument,
                   "string width " + std::to_string(width) + " is not in [1, 2**63)");
   }
-  out->descr = "|S" + std::to_string(width);
+  out->descr = DTypeDescr(DType::kBytes, width);
   out->item_size = width;
   out->swap_unit = 1;
   out->normalize_bool = false;
   out->strings = true;
   return Status::Ok();
-}
-
-ElementFormat BFloat16Format() {
-  ElementFormat f;
-  f.descr = "<V2";
-  f.item_size = 2;
-  f.swap_unit = 2;  // Little-endian bits on every host (see encode.h).
-  return f;
 }
 
 uint64_t StringWidth(const std::string_view* elements, uint64_t n) {

@@ -46,20 +46,17 @@ struct ElementFormat {
   bool strings = false;    // Elements are byte strings (EncodeStringsInto).
 };
 
-// A table dtype: DTypeDescr ("<f8", "|b1"), its size and swap unit.
+// A fixed-size type of the dtype table as np.save writes it: DTypeDescr
+// ("<f8", "|b1"), its size and swap unit. ml_dtypes' types (bfloat16) are
+// "<V<size>", their dtype.str, which is what np.save writes: numpy knows them
+// only as opaque bytes (np.load gives a V2 array, .view(ml_dtypes.bfloat16)
+// the values); the bytes are the little-endian bit pattern on every host.
+// Not for S and U (BytesFormat).
 ElementFormat FormatOf(DType dtype);
 
-// Types outside the dtype table, written as np.save writes them. Kept here
-// until the table grows string/bfloat16 rows (see cc/npy/dtype.h):
-//   TensorFlow string   -> "|S<width>" (numpy fixed-width bytes)
-//   TensorFlow bfloat16 -> "<V2" (what np.save writes for an ml_dtypes
-//     bfloat16 array: numpy knows it only as 2 opaque bytes; np.load gives a
-//     V2 array, .view(ml_dtypes.bfloat16) the values). The bytes are the
-//     little-endian bit pattern on every host, as on a little-endian numpy.
-// Fixed-width bytes of `width` (>= 1) bytes each; kBadArgument for 0 or a
-// width that overflows.
+// numpy's fixed-width bytes, "|S<width>", for string tensors; kBadArgument
+// for a width of 0 or one that overflows.
 Status BytesFormat(uint64_t width, ElementFormat* out);
-ElementFormat BFloat16Format();
 
 // The width numpy gives an array of these strings: the longest, at least 1.
 uint64_t StringWidth(const std::string_view* elements, uint64_t n);

@@ -59,8 +59,8 @@ Array Row(const tf::Tensor& t, int64_t n, int64_t i) {
   return a;
 }
 
-// The element format of a tensor type. The TensorFlow types outside the
-// dtype table map to the core's BytesFormat (string) and BFloat16Format.
+// The element format of a tensor type (the dtype table's): strings as
+// numpy's fixed-width bytes of the longest element.
 Status FormatFor(const Array& a, std::vector<std::string_view>* views, ElementFormat* format) {
   if (a.type == tf::DT_STRING) {
     views->resize(a.num_elements);
@@ -68,10 +68,6 @@ Status FormatFor(const Array& a, std::vector<std::string_view>* views, ElementFo
       (*views)[j] = std::string_view(a.strings[j].data(), a.strings[j].size());
     }
     return BytesFormat(StringWidth(views->data(), views->size()), format);
-  }
-  if (a.type == tf::DT_BFLOAT16) {
-    *format = BFloat16Format();
-    return Status::Ok();
   }
   DType dtype;
   if (!FromTfType(a.type, &dtype).ok()) {  // The op's type list prevents it.

@@ -218,12 +218,6 @@ a string tensor (a scalar, or a vector of archives).
 namespace tfnpy {
 namespace {
 
-// The dtype table's types, plus string (written as |S<n>) and bfloat16 (<V2).
-std::string EncodeTypeList() {
-  std::string list = DTypeAttrList();
-  return list.substr(0, list.size() - 1) + ", string, bfloat16}";
-}
-
 // WriteNpy: a scalar filename takes any tensor; a vector of N filenames a
 // tensor [N, ...].
 Status WriteNpyShape(InferenceContext* c) {
@@ -243,7 +237,7 @@ Status WriteNpyShape(InferenceContext* c) {
 REGISTER_OP("TFNpy>EncodeNpy")
     .Input("tensor: T")
     .Output("contents: string")
-    .Attr("T: " + EncodeTypeList())
+    .Attr("T: " + DTypeAttrList())
     .SetShapeFn(tensorflow::shape_inference::ScalarShape)
     .Doc(R"doc(
 Encodes a tensor as the bytes of a .npy file, exactly as np.save writes them.
@@ -257,7 +251,7 @@ contents: A scalar string: the whole .npy file.
 REGISTER_OP("TFNpy>WriteNpy")
     .Input("filename: string")
     .Input("tensor: T")
-    .Attr("T: " + EncodeTypeList())
+    .Attr("T: " + DTypeAttrList())
     .SetIsStateful()
     .SetShapeFn(WriteNpyShape)
     .Doc(R"doc(
