@@ -350,3 +350,22 @@ def zip_bytes(members, method=zipfile.ZIP_DEFLATED, *, stream=False, force_zip64
                 f.write(data)
         zf.comment = comment
     return bytes(sink.data if stream else sink.getvalue())
+
+
+# Shapes every decode and encode parity test runs through (the read tests, which
+# write files, take a smaller set).
+SHAPES = {
+    "scalar": (),
+    "0": (0,),
+    "1": (1,),
+    "7": (7,),
+    "3x0x2": (3, 0, 2),
+    "2x3": (2, 3),
+    "17x33": (17, 33),  # partial 16x16 transpose tiles
+    "5x17x19": (5, 17, 19),
+    "3x1x4": (3, 1, 4),
+    "2x3x4x5": (2, 3, 4, 5),
+    "2x1x3x1x2": (2, 1, 3, 1, 2),
+    "32d": (2,) + (1,) * 30 + (3,),
+    "64d": (2,) + (1,) * 62 + (3,),
+}

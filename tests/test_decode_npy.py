@@ -25,25 +25,10 @@ from npy_testutil import (SUPPORTED_DTYPES, array_mismatch, assert_same_array,
                           build_npy, descr_of, dict_text, header_bytes,
                           make_npy, native_c, np_load, numpy_npy, raw_data,
                           sample_array)
-from npy_testutil import needs_numpy_for
+from npy_testutil import SHAPES, needs_numpy_for
 
 VERSIONS = {"v1": (1, 0), "v2": (2, 0), "v3": (3, 0)}
 
-SHAPES = {
-    "scalar": (),
-    "0": (0,),
-    "1": (1,),
-    "7": (7,),
-    "3x0x2": (3, 0, 2),
-    "2x3": (2, 3),
-    "17x33": (17, 33),  # partial 16x16 transpose tiles
-    "5x17x19": (5, 17, 19),
-    "3x1x4": (3, 1, 4),
-    "2x3x4x5": (2, 3, 4, 5),
-    "2x1x3x1x2": (2, 1, 3, 1, 2),
-    "32d": (2,) + (1,) * 30 + (3,),
-    "64d": (2,) + (1,) * 62 + (3,),
-}
 
 
 def decode(contents, dtype, **kw):

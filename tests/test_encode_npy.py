@@ -20,23 +20,14 @@ import tensorflow as tf
 import tfnpy
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from npy_testutil import SHAPES as PARITY_SHAPES  # noqa: E402
 from npy_testutil import (SUPPORTED_DTYPES, assert_same_array, header_bytes,  # noqa: E402
                           needs_numpy_for, np_load, numpy_npy, sample_array)
 
-SHAPES = {
-    "scalar": (),
-    "0": (0,),
-    "1": (1,),
-    "7": (7,),
-    "3x0x2": (3, 0, 2),
-    "2x3": (2, 3),
-    "17x33": (17, 33),
-    "2x3x4x5": (2, 3, 4, 5),
-    "big_first_dim": (100000, 1),
-    "1x15": (1,) * 15,  # the dict ends on a 64-byte boundary: numpy pads 64 spaces
-    "32d": (1, 2) + (1,) * 30,
-    "64d": (2,) + (1,) * 63,
-}
+# The parity shapes, and two that test the header's padding: a first dimension
+# of 6 digits (numpy's spare spaces shrink) and a dict that ends on a 64-byte
+# boundary (numpy then pads 64 spaces).
+SHAPES = dict(PARITY_SHAPES, big_first_dim=(100000, 1), **{"1x15": (1,) * 15})
 
 
 def np_save(arr):
@@ -153,6 +144,28 @@ def test_round_trips_through_np_load_and_decode_npy(dtype, shape):
     b = tfnpy.encode_npy(arr)
     assert_same_array(np_load(b.numpy()), arr, "np.load")
     assert_same_array(tfnpy.decode_npy(b, dtype, shape=shape).numpy(), arr, "decode_npy")
+
+
+def test_strings_and_bfloat16_round_trip_through_the_readers(tmp_path):
+    """What encode_npy and write_npy write, decode_npy, read_npy and read_npz read
+    back: strings (as np.load gives them: trailing NULs gone), bfloat16 bit for bit."""
+    strings = tf.constant([[b"", b"caf\xc3\xa9", b"a\x00b"], [b"xyz\x00", b"\xff", b"longest one"]])
+    expect = np.vectorize(lambda v: v.rstrip(b"\x00"), otypes=[object])(strings.numpy())
+    bf = tf.constant(np.array([1.5, -0.0, np.inf, np.nan, 3e38, -1e-38], ml_dtypes.bfloat16))
+    for t, dtype, want in ((strings, tf.string, expect), (bf, tf.bfloat16, bf.numpy())):
+        path = str(tmp_path / f"{dtype.name}.npy")
+        tfnpy.write_npy(path, t)
+        with open(path, "rb") as f:
+            assert f.read() == tfnpy.encode_npy(t).numpy()
+        got = [tfnpy.decode_npy(tfnpy.encode_npy(t), dtype), tfnpy.read_npy(path, dtype)]
+        np.savez(tmp_path / "a.npz", x=np.load(path))
+        got.append(tfnpy.read_npz(str(tmp_path / "a.npz"), "x", dtype))
+        for g in got:
+            assert g.dtype == dtype and g.shape == t.shape
+            if dtype == tf.string:
+                assert g.numpy().tolist() == want.tolist()
+            else:
+                assert g.numpy().view(np.uint16).tobytes() == want.view(np.uint16).tobytes()
 
 
 # ----------------------------------------------------------------------------
