@@ -11,7 +11,8 @@ namespace tfnpy {
 
 // The CRC-32 of n bytes, continuing `crc` (0 to start): zlib's crc32(crc,
 // data, n). On x86-64 processors with carry-less multiply (PCLMULQDQ) the
-// bulk of the bytes is folded 64 at a time with it; zlib's crc32 computes
+// bulk of the bytes is folded 64 at a time with it (128, in 256-bit
+// registers, where the CPU has VPCLMULQDQ and AVX2); zlib's crc32 computes
 // the rest, and everything on other processors.
 uint32_t Crc32(uint32_t crc, const void* data, size_t n);
 
