@@ -42,9 +42,22 @@ SUPPORTED_DTYPES = (
     "complex128",
 )
 
+# ml_dtypes' types the ops read from the V<n> arrays np.save writes for them
+# (n: the item size), as ml_dtypes and tf.as_dtype name them. float8_e5m2 is
+# not one: ml_dtypes saves it as '<f1', which np.load refuses.
+VOID_STORED_DTYPES = {
+    "bfloat16": 2,
+    "float8_e4m3fn": 1,
+    "float8_e4m3fnuz": 1,
+    "float8_e4m3b11fnuz": 1,
+    "float8_e5m2fnuz": 1,
+    "int4": 1,
+    "uint4": 1,
+}
+
 # The other tensor types the ops read: string (from S and U arrays) and
-# ml_dtypes' bfloat16 (from V2 arrays), as tf.as_dtype names them.
-OTHER_TENSOR_DTYPES = ("string", "bfloat16")
+# ml_dtypes' types (from V<n> arrays), as tf.as_dtype names them.
+OTHER_TENSOR_DTYPES = ("string",) + tuple(VOID_STORED_DTYPES)
 
 _NATIVE = "<" if np.little_endian else ">"
 

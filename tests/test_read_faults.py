@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 
+import ml_dtypes
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -110,7 +111,8 @@ def test_argument_errors_say_what_is_wrong():
         with pytest.raises(TypeError, match="cannot be read from .npy") as e:
             tfnpy.decode_npy(b, dtype)
         assert "never loads" in str(e.value) and "supported: bool" in str(e.value)
-    with pytest.raises(TypeError, match="raw bytes.*dtype=tf.bfloat16; supported: bool") as e:
+    with pytest.raises(TypeError, match=r"raw bytes.*as dtype \(V2: bfloat16; V1: float8_e4m3fn, "
+                                        r"float8_e4m3fnuz, .*, uint4\); supported: bool") as e:
         tfnpy.decode_npy(b, "V4")
 
 
@@ -148,11 +150,45 @@ def test_dtype_table_is_the_one_source():
     assert tuple(_tfnpy_core.DTYPES) == tuple(tensor_types)
     assert tuple(d.name for d in _ops._SUPPORTED) == tuple(
         tf.as_dtype(n).name for n in tensor_types)
-    for op in ("TFNpy>DecodeNpy", "TFNpy>ReadNpy"):
-        attr = next(a for a in op_def_registry.get(op).attr if a.name == "dtype")
-        allowed = [tf.as_dtype(t).name for t in attr.allowed_values.list.type]
-        assert allowed == [tf.as_dtype(n).name for n in tensor_types], op
-    for op in ("TFNpy>ReadNpz", "TFNpy>DecodeNpz"):
-        attr = next(a for a in op_def_registry.get(op).attr if a.name == "dtypes")
-        allowed = [tf.as_dtype(t).name for t in attr.allowed_values.list.type]
-        assert allowed == [tf.as_dtype(n).name for n in tensor_types], op
+    # The ops' dtype attrs are plain types (a type list cannot name
+    # float8_e4m3fn): the kernels check them against the core's table.
+    for op, name, kind in (("TFNpy>DecodeNpy", "dtype", "type"), ("TFNpy>ReadNpy", "dtype", "type"),
+                           ("TFNpy>ReadNpz", "dtypes", "list(type)"), ("TFNpy>DecodeNpz", "dtypes", "list(type)"),
+                           ("TFNpy>EncodeNpy", "T", "type"), ("TFNpy>WriteNpy", "T", "type")):
+        attr = next(a for a in op_def_registry.get(op).attr if a.name == name)
+        assert attr.type == kind and not attr.allowed_values.list.type, op
+    assert tuple(d.name for d in _ops._ENCODABLE) == tuple(tf.as_dtype(n).name for n in tensor_types)
+
+
+def two(name):
+    """A 2-element tensor of type `name`."""
+    if name == "qint8":
+        return tf.constant([1, 2], tf.qint8)
+    return tf.constant(np.zeros(2, getattr(ml_dtypes, name)))
+
+
+@pytest.mark.parametrize("name", ["float8_e5m2", "qint8"])
+def test_kernels_refuse_types_outside_the_table(name):
+    """The raw ops take any type; each kernel refuses one the table lacks when
+    it is built, naming the op, the type and the supported ones."""
+    from tfnpy import _ops
+
+    dtype = tf.as_dtype(name)
+    supported = ", ".join(SUPPORTED_DTYPES + OTHER_TENSOR_DTYPES)
+    b = numpy_npy(np.zeros(3, np.float32))
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        _ops._raw_decode_npy(contents=b, dtype=dtype)
+    assert f"DecodeNpy: dtype {name} cannot be read from a .npy file; supported: {supported}" in str(e.value)
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        _ops._raw_encode_npy(tensor=two(name))
+    assert f"EncodeNpy: dtype {name} cannot be written to a .npy file; supported: {supported}" in str(e.value)
+    # In a graph too, when the function is first run.
+    f = tf.function(lambda c: _ops._raw_read_npz(filename=c, start=[], stop=[], keys=["x"], dtypes=[dtype],
+                                                 shapes=[tf.TensorShape(None)]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"ReadNpz: dtype {name} cannot be read"):
+        f(tf.constant("x.npz"))
+    # Through the Python API: a TypeError before any op is built.
+    with pytest.raises(TypeError, match=f"dtype {name}.*supported: bool"):
+        tfnpy.decode_npy(b, dtype)
+    with pytest.raises(TypeError, match=f"encode_npy: dtype {name} cannot be written"):
+        tfnpy.encode_npy(two(name))

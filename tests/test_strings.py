@@ -1,4 +1,5 @@
-"""S and U arrays as tf.string tensors, V2 arrays as bfloat16: decode_npy,
+"""S and U arrays as tf.string tensors, V2 arrays as bfloat16 and V1 arrays as
+the float8 types, int4 and uint4 (ml_dtypes' np.save): decode_npy,
 read_npy (single, batched, regions) and read_npz against np.load of files
 written by np.save. Messages and codes are owned by the C++ tests
 (cc/tests/strings_test.cc); here: behaviour and parity."""
@@ -11,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 import tfnpy
-from npy_testutil import numpy_npy, zip_bytes  # noqa: F401  (zip_bytes: shared .npz writer)
+from npy_testutil import VOID_STORED_DTYPES, numpy_npy, zip_bytes  # noqa: F401  (zip_bytes: shared .npz writer)
 
 TEXTS = ["", "a", "héllo", "日本語テキスト", "😀🎉 emoji", "a\0b", "x" * 300, "\0", "ü\0\0ß"]
 BYTES = [b"", b"a", b"ab\0c", b"\0\0", b"\xff\xfe\x00\x01", b"y" * 300, b"tail\0"]
@@ -286,6 +287,104 @@ def test_bfloat16_in_npz(tmp_path):
     np.savez_compressed(path, w=vals)
     got = tfnpy.read_npz(path, "w", tf.bfloat16).numpy()
     assert got.view(np.uint16).tobytes() == vals.view(np.uint16).tobytes()
+
+
+# ----------------------------------------------------------------------------
+# The float8 types, int4 and uint4 (ml_dtypes' V1).
+
+ONE_BYTE = [name for name, size in VOID_STORED_DTYPES.items() if size == 1]
+
+
+def one_byte_values(name, shape, seed=0):
+    """An ml_dtypes array of `shape`: every bit pattern for the float8 types
+    (NaNs, infinities, -0 included), the representable values for int4/uint4."""
+    rng = np.random.default_rng(seed)
+    t = getattr(ml_dtypes, name)
+    n = int(np.prod(shape, dtype=np.int64))
+    if name in ("int4", "uint4"):
+        info = ml_dtypes.iinfo(t)
+        return rng.integers(int(info.min), int(info.max) + 1, n).astype(t).reshape(shape)
+    return rng.integers(0, 256, n, dtype=np.uint8).view(t).reshape(shape)
+
+
+def bits(x):
+    return np.asarray(x).view(np.uint8).tobytes()
+
+
+@pytest.mark.parametrize("name", ONE_BYTE)
+@pytest.mark.parametrize("shape", [(), (0,), (300,), (3, 5), (2, 3, 4)])
+def test_one_byte_ml_dtypes_bits_equal_np_save(files, name, shape):
+    vals = one_byte_values(name, shape)
+    b = saved(vals)
+    assert b"'descr': '<V1'" in b
+    want = tf.as_dtype(name)
+    for dtype in (want, name, getattr(ml_dtypes, name)):
+        for got in (tfnpy.decode_npy(b, dtype), tfnpy.read_npy(files(b), dtype)):
+            assert got.dtype == want and got.shape == vals.shape
+            assert bits(got.numpy()) == bits(vals)
+    # encode_npy: the bytes np.save writes; back through decode_npy.
+    enc = tfnpy.encode_npy(tf.constant(vals)).numpy()
+    assert enc == b
+    assert bits(tfnpy.decode_npy(enc, name).numpy()) == bits(vals)
+
+
+@pytest.mark.parametrize("name", ONE_BYTE)
+def test_one_byte_ml_dtypes_regions_batches_npz_and_write_npy(tmp_path, files, name):
+    vals = one_byte_values(name, (4, 5, 6), seed=1)
+    path = files(saved(vals))
+    got = tfnpy.read_npy([path, path], name, start=[1, 2], stop=[3, 5]).numpy()
+    assert bits(got) == bits(np.stack([vals[1:3, 2:5]] * 2))
+    npz = str(tmp_path / "a.npz")
+    np.savez_compressed(npz, w=vals, x=vals[0])
+    out = tfnpy.read_npz(npz, {"w": name, "x": getattr(ml_dtypes, name)})
+    w, x = out["w"], out["x"]
+    assert bits(w.numpy()) == bits(vals) and bits(x.numpy()) == bits(vals[0])
+    with open(npz, "rb") as f:
+        got = tfnpy.decode_npz(f.read(), "w", name, start=1, stop=2).numpy()
+    assert bits(got) == bits(vals[1:2])
+    out = str(tmp_path / "w.npy")
+    tfnpy.write_npy(out, tf.constant(vals))
+    with open(out, "rb") as f:
+        assert f.read() == saved(vals)
+    assert bits(np.load(out).view(getattr(ml_dtypes, name))) == bits(vals)
+
+
+def test_a_v1_file_reads_as_any_one_byte_type_with_the_same_bits(files):
+    vals = one_byte_values("float8_e4m3fn", (16,), seed=2)
+    b = saved(vals)
+    path = files(b)
+    for name in ONE_BYTE:
+        assert bits(tfnpy.decode_npy(b, name).numpy()) == bits(vals), name
+        assert bits(tfnpy.read_npy(path, name).numpy()) == bits(vals), name
+    # And an int4 file as float8_e4m3fn.
+    ints = one_byte_values("int4", (9,), seed=3)
+    assert bits(tfnpy.decode_npy(saved(ints), "float8_e4m3fn").numpy()) == bits(ints)
+
+
+@pytest.mark.parametrize("name", ONE_BYTE)
+def test_v2_asked_as_a_one_byte_type_names_both(files, name):
+    b = saved(np.zeros(3, ml_dtypes.bfloat16))
+    text = (rf"file holds <V2 \(void\), expected {name} \({name} is stored as V1; "
+            r"a V2 array is what np.save writes for ml_dtypes.bfloat16\)")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="DecodeNpy: " + text):
+        tfnpy.decode_npy(b, name)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="ReadNpy: .*" + text):
+        tfnpy.read_npy(files(b), name)
+    # And V1 asked as bfloat16, or as uint8.
+    v1 = saved(one_byte_values(name, (3,)))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"<V1 \(void\), expected bfloat16 \(bfloat16 is stored as V2; a V1 array is what "
+                             rf"np.save writes for .*ml_dtypes.{name}\b"):
+        tfnpy.decode_npy(v1, tf.bfloat16)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"expected uint8 \(a V1 array .*read it as the one it holds"):
+        tfnpy.decode_npy(v1, tf.uint8)
+
+
+def test_float8_e5m2_is_refused_before_any_op():
+    # ml_dtypes saves it as '<f1', which np.load refuses: not a type of the table.
+    with pytest.raises(TypeError, match="dtype float8_e5m2 cannot be read from .npy; supported: bool"):
+        tfnpy.decode_npy(saved(np.zeros(3, np.float32)), ml_dtypes.float8_e5m2)
 
 
 # ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ constexpr DTypeInfo kTable[kNumDTypes] = {
 #undef TFNPY_VOID_INFO
 };
 static_assert(kTable[kNumNumericDTypes].dtype == DType::kBytes, "enum order is table order");
-static_assert(kTable[kNumDTypes - 1].dtype == DType::kBFloat16, "enum order is table order");
+static_assert(kTable[kNumDTypes - 1].dtype == DType::kUInt4, "enum order is table order");
 
 // The numeric types: the only ones their names, codes and kind+size name.
 constexpr const DTypeInfo* kNumericEnd = kTable + kNumNumericDTypes;

@@ -45,15 +45,23 @@ namespace tfnpy {
   X(kVoid, "void", 'V', 1, 1, 'V', 20, nullptr, DT_INVALID)
 
 // Tensor types numpy has no descr for: ml_dtypes' types, which np.save
-// writes as raw bytes, '<V2' for bfloat16 (the byte order of the machine
-// that wrote it). A V<item size> file reads as one of them when the caller
-// asks for it. (TensorFlow 2.21 has float8 tensor types too, but an op's
-// type list cannot name them: its op-def parser stops at the '_' of
-// "float8_e4m3fn".) Columns:
+// writes as raw bytes, their dtype.str: '<V2' for bfloat16 (the byte order of
+// the machine that wrote it), '<V1' for the float8 types, int4 and uint4 (one
+// byte per element). A V<item size> file reads as one of them when the caller
+// asks for it. (float8_e5m2 is left out: ml_dtypes gives it the descr '<f1',
+// which np.load refuses.) The ops' dtype attrs are plain `type`s, checked by
+// the kernels against this table, since an op's type list cannot name
+// "float8_e4m3fn" (TensorFlow's op-def parser stops at the '_'). Columns:
 //   enum, name (ml_dtypes' and TensorFlow's), item size, byte-swap unit,
 //   TensorFlow DataType
-#define TFNPY_VOID_DTYPE_TABLE(X)                                 \
-  X(kBFloat16, "bfloat16", 2, 2, DT_BFLOAT16)
+#define TFNPY_VOID_DTYPE_TABLE(X)                                          \
+  X(kBFloat16, "bfloat16", 2, 2, DT_BFLOAT16)                              \
+  X(kFloat8E4M3FN, "float8_e4m3fn", 1, 1, DT_FLOAT8_E4M3FN)                \
+  X(kFloat8E4M3FNUZ, "float8_e4m3fnuz", 1, 1, DT_FLOAT8_E4M3FNUZ)          \
+  X(kFloat8E4M3B11FNUZ, "float8_e4m3b11fnuz", 1, 1, DT_FLOAT8_E4M3B11FNUZ) \
+  X(kFloat8E5M2FNUZ, "float8_e5m2fnuz", 1, 1, DT_FLOAT8_E5M2FNUZ)          \
+  X(kInt4, "int4", 1, 1, DT_INT4)                                          \
+  X(kUInt4, "uint4", 1, 1, DT_UINT4)
 
 enum class DType : uint8_t {
 #define TFNPY_DTYPE_ENUM(e, ...) e,

@@ -358,17 +358,60 @@ const char* WantName(DType want) {
 }
 }  // namespace
 
+namespace {
+// ml_dtypes' types stored as V<size>, in table order: "ml_dtypes.bfloat16",
+// "ml_dtypes.float8_e4m3fn, ml_dtypes.float8_e4m3fnuz, ..."; their count in
+// *n, the first one's name in *first.
+std::string VoidTypesOfSize(uint64_t size, int* n, const char** first) {
+  std::string out;
+  *n = 0;
+  for (int i = kNumNumericDTypes; i < kNumDTypes; ++i) {
+    const DType d = static_cast<DType>(i);
+    if (!IsVoidStored(d) || ItemSize(d) != size) continue;
+    if (*n == 0) *first = DTypeName(d);
+    out += std::string(*n == 0 ? "" : ", ") + "ml_dtypes." + DTypeName(d);
+    ++*n;
+  }
+  return out;
+}
+
+// "V1 and V2": the item sizes of V arrays that read as ml_dtypes' types.
+std::string VoidSizes() {
+  std::string out;
+  int count = 0, n = 0;
+  const char* first = nullptr;
+  for (uint64_t size = 1; size <= 16; ++size) {
+    VoidTypesOfSize(size, &n, &first);
+    if (n == 0) continue;
+    out += std::string(count == 0 ? "" : " and ") + "V" + std::to_string(size);
+    ++count;
+  }
+  return out;
+}
+}  // namespace
+
 Status CheckDtype(const Header& file, DType want) {
   bool ok = file.dtype == want || (IsString(want) && IsString(file.dtype));
   if (IsVoidStored(want)) ok = file.dtype == DType::kVoid && file.itemsize == ItemSize(want);
   if (ok) return Status::Ok();
   std::string hint;
-  if (file.dtype == DType::kVoid && !IsVoidStored(want)) {
-    hint = file.itemsize == 2 ? " (a V2 array is what np.save writes for ml_dtypes.bfloat16: "
-                                "read it with dtype=tf.bfloat16)"
-                              : " (raw bytes: only V2 arrays read, as bfloat16)";
-  } else if (IsVoidStored(want) && file.dtype == DType::kVoid) {
-    hint = std::string(" (") + WantName(want) + " is stored as V" + std::to_string(ItemSize(want)) + ")";
+  int n = 0;
+  const char* first = nullptr;
+  if (file.dtype == DType::kVoid) {
+    // What np.save writes as V<size>: "a V2 array is what np.save writes for ml_dtypes.bfloat16".
+    const std::string types = VoidTypesOfSize(file.itemsize, &n, &first);
+    const std::string stored =
+        n == 0 ? "" : "a V" + std::to_string(file.itemsize) + " array is what np.save writes for " + types;
+    if (IsVoidStored(want)) {
+      hint = std::string(" (") + WantName(want) + " is stored as V" + std::to_string(ItemSize(want)) +
+             (n > 0 ? "; " + stored : std::string()) + ")";
+    } else if (n == 1) {
+      hint = " (" + stored + ": read it with dtype=tf." + first + ")";
+    } else if (n > 1) {
+      hint = " (" + stored + ": read it as the one it holds, e.g. dtype=ml_dtypes." + first + ")";
+    } else {
+      hint = " (raw bytes: only " + VoidSizes() + " arrays read, as ml_dtypes' types)";
+    }
   }
   return Status(Code::kBadArgument,
                 "file holds " + DescribeDtype(file) + ", expected " + WantName(want) + hint);

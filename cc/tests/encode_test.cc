@@ -204,6 +204,21 @@ TEST(EncodeBFloat16IsLittleEndianV2) {
   CHECK_EQ(out.substr(plan.header.size()), std::string("\xC0\x3F\x00\xC0", 4));
 }
 
+TEST(EncodeOneByteMlDtypesAreV1) {
+  for (const VoidDTypeCase& v : kVoidDTypes) {
+    if (v.size != 1) continue;
+    SCOPE(v.name);
+    EncodePlan plan;
+    if (!CHECK_OK(Plan(tfnpy::FormatOf(v.dtype), {3}, &plan))) continue;
+    const unsigned char values[3] = {0x00, 0x80, 0xff};
+    std::string out(plan.total_size, '\0');
+    if (!CHECK_OK(tfnpy::EncodeInto(plan, values, sizeof(values), &out[0], out.size()))) continue;
+    const std::string dict = Dict("<V1", false, "(3,)");
+    CHECK_EQ(out.compare(10, dict.size(), dict), 0);
+    CHECK_EQ(out.substr(plan.header.size()), std::string("\x00\x80\xff", 3));
+  }
+}
+
 TEST(EncodeRefusesBadShapesAndOverflowingSizes) {
   EncodePlan plan;
   const ElementFormat f8 = tfnpy::FormatOf(DType::kFloat64);

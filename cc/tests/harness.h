@@ -240,6 +240,24 @@ inline constexpr DTypeCase kDTypes[] = {
 static_assert(sizeof(kDTypes) / sizeof(kDTypes[0]) == tfnpy::kNumNumericDTypes,
               "every dtype is tested");
 
+// ml_dtypes' types, as np.save stores them (dtype.str of the ml_dtypes
+// array: "<V2", "<V1"), written by hand; strings_test checks the core's
+// table against it.
+struct VoidDTypeCase {
+  DType dtype;
+  const char* name;  // ml_dtypes' and TensorFlow's
+  int size;          // bytes: the n of V<n>
+};
+inline constexpr VoidDTypeCase kVoidDTypes[] = {
+    {DType::kBFloat16, "bfloat16", 2},
+    {DType::kFloat8E4M3FN, "float8_e4m3fn", 1},
+    {DType::kFloat8E4M3FNUZ, "float8_e4m3fnuz", 1},
+    {DType::kFloat8E4M3B11FNUZ, "float8_e4m3b11fnuz", 1},
+    {DType::kFloat8E5M2FNUZ, "float8_e5m2fnuz", 1},
+    {DType::kInt4, "int4", 1},
+    {DType::kUInt4, "uint4", 1},
+};
+
 inline bool IsComplex(DType d) {
   return d == DType::kComplex64 || d == DType::kComplex128;
 }

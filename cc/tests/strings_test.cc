@@ -112,19 +112,34 @@ TEST(DescrsOfFlexibleTypes) {
 
 TEST(TensorTypesFromTheTables) {
   // Written by hand: the numeric types, then string (S and U), then
-  // ml_dtypes' bfloat16. Void has no tensor type.
-  const char* const want[] = {"bool",    "int8",    "int16",   "int32",     "int64",      "uint8",
-                              "uint16",  "uint32",  "uint64",  "float16",   "float32",    "float64",
-                              "complex64", "complex128", "string", "bfloat16"};
+  // ml_dtypes' types (harness.h's kVoidDTypes). Void has no tensor type.
+  std::vector<std::string> want = {"bool",    "int8",    "int16",   "int32",     "int64",      "uint8",
+                                   "uint16",  "uint32",  "uint64",  "float16",   "float32",    "float64",
+                                   "complex64", "complex128", "string"};
+  for (const VoidDTypeCase& v : kVoidDTypes) want.push_back(v.name);
   DType types[tfnpy::kNumDTypes];
   const int n = tfnpy::TensorDTypes(types);
-  CHECK_EQ(n, static_cast<int>(sizeof(want) / sizeof(want[0])));
-  for (int i = 0; i < n && i < static_cast<int>(sizeof(want) / sizeof(want[0])); ++i) {
-    CHECK_EQ(std::string(tfnpy::Info(types[i]).tensor), std::string(want[i]));
+  CHECK_EQ(n, static_cast<int>(want.size()));
+  std::string list;
+  for (int i = 0; i < n && i < static_cast<int>(want.size()); ++i) {
+    CHECK_EQ(std::string(tfnpy::Info(types[i]).tensor), want[i]);
+    list += (i == 0 ? "" : ", ") + want[i];
+  }
+  CHECK_EQ(tfnpy::TensorTypeList(), list);
+  CHECK(list.find("string, bfloat16, float8_e4m3fn, float8_e4m3fnuz, float8_e4m3b11fnuz, float8_e5m2fnuz, "
+                  "int4, uint4") != std::string::npos);
+  // The void-stored rows: name, item size, V descr, one of them each.
+  CHECK_EQ(static_cast<int>(sizeof(kVoidDTypes) / sizeof(kVoidDTypes[0])),
+           tfnpy::kNumDTypes - tfnpy::kNumNumericDTypes - 3);
+  for (const VoidDTypeCase& v : kVoidDTypes) {
+    SCOPE(v.name);
+    CHECK_EQ(std::string(tfnpy::DTypeName(v.dtype)), std::string(v.name));
+    CHECK_EQ(static_cast<int>(tfnpy::ItemSize(v.dtype)), v.size);
+    CHECK(tfnpy::IsVoidStored(v.dtype));
+    CHECK_EQ(tfnpy::DTypeDescr(v.dtype), "|V" + std::to_string(v.size));
+    CHECK_EQ(tfnpy::FormatOf(v.dtype).descr, "<V" + std::to_string(v.size));
   }
   CHECK(tfnpy::Info(DType::kVoid).tensor == nullptr);
-  CHECK_EQ(tfnpy::TensorTypeList(), std::string("bool, int8, int16, int32, int64, uint8, uint16, uint32, uint64, "
-                                                "float16, float32, float64, complex64, complex128, string, bfloat16"));
   // The flexible rows: kind, character size, swap unit, type code and number.
   CHECK_EQ(tfnpy::Info(DType::kBytes).kind, 'S');
   CHECK_EQ(static_cast<int>(tfnpy::Info(DType::kBytes).char_size), 1);
@@ -269,10 +284,22 @@ TEST(DtypeMatchingAndMessages) {
       {"<U5", DType::kInt64, "file holds <U5 (str), expected int64"},
       {"<f4", DType::kBytes, "file holds <f4 (float32), expected string"},
       {"<u2", DType::kBFloat16, "file holds <u2 (uint16), expected bfloat16"},
-      {"|V1", DType::kBFloat16, "file holds |V1 (void), expected bfloat16 (bfloat16 is stored as V2)"},
+      {"|V1", DType::kBFloat16, "file holds |V1 (void), expected bfloat16 (bfloat16 is stored as V2; a V1 array "
+                                "is what np.save writes for ml_dtypes.float8_e4m3fn, ml_dtypes.float8_e4m3fnuz, "},
+      {"<V1", DType::kFloat8E4M3FN, nullptr},
+      {"|V1", DType::kInt4, nullptr},
+      {">V1", DType::kUInt4, nullptr},
+      {"<V2", DType::kFloat8E4M3FN, "file holds <V2 (void), expected float8_e4m3fn (float8_e4m3fn is stored as V1; "
+                                    "a V2 array is what np.save writes for ml_dtypes.bfloat16)"},
+      {"|V4", DType::kInt4, "file holds |V4 (void), expected int4 (int4 is stored as V1)"},
+      {"<u1", DType::kFloat8E4M3FN, "file holds <u1 (uint8), expected float8_e4m3fn"},
+      {"|V1", DType::kUInt8, "expected uint8 (a V1 array is what np.save writes for ml_dtypes.float8_e4m3fn, "
+                             "ml_dtypes.float8_e4m3fnuz, ml_dtypes.float8_e4m3b11fnuz, ml_dtypes.float8_e5m2fnuz, "
+                             "ml_dtypes.int4, ml_dtypes.uint4: read it as the one it holds, e.g. "
+                             "dtype=ml_dtypes.float8_e4m3fn)"},
       {"|V2", DType::kFloat16, "expected float16 (a V2 array is what np.save writes for ml_dtypes.bfloat16: "
                                "read it with dtype=tf.bfloat16)"},
-      {"|V4", DType::kBytes, "expected string (raw bytes: only V2 arrays read, as bfloat16)"},
+      {"|V4", DType::kBytes, "expected string (raw bytes: only V1 and V2 arrays read, as ml_dtypes' types)"},
   };
   for (const Case& c : cases) {
     SCOPE(std::string(c.descr) + " as " + tfnpy::DTypeName(c.want));
@@ -311,6 +338,29 @@ TEST(VoidReadAsBFloat16KeepsItsByteOrder) {
     CHECK_OK(reader.Select(tfnpy::Region(), &sel));
     unsigned char raw[4];
     if (CHECK_OK(reader.ReadInto(sel, raw, 4))) CHECK(std::memcmp(raw, data.data(), 4) == 0);
+  }
+}
+
+TEST(VoidReadAsEachOneByteTypeIsTheBytes) {
+  // Every V1 type of the table: the file's bytes, whichever byte order its
+  // descr names (one byte has none).
+  const std::string data("\x00\x7f\x80\xff\x38", 5);
+  for (const VoidDTypeCase& v : kVoidDTypes) {
+    if (v.size != 1) continue;
+    for (const char* descr : {"<V1", ">V1", "|V1"}) {
+      SCOPE(std::string(v.name) + " from " + descr);
+      Buf b(Npy(Dict(descr, false, "(5,)"), data));
+      tfnpy::MemorySource source(b.p.get(), b.n);
+      tfnpy::NpyReader reader;
+      tfnpy::Selection sel;
+      if (!CHECK_OK(reader.Open(&source, Limits()))) continue;
+      CHECK_OK(tfnpy::CheckDtype(reader.header(), v.dtype));
+      CHECK_OK(reader.Select(tfnpy::Region(), &sel));
+      tfnpy::ReadAs(v.dtype, &sel.array);
+      CHECK_EQ(sel.array.dtype, v.dtype);
+      unsigned char out[5];
+      if (CHECK_OK(reader.ReadInto(sel, out, 5))) CHECK(std::memcmp(out, data.data(), 5) == 0);
+    }
   }
 }
 

@@ -70,7 +70,7 @@ Status FormatFor(const Array& a, std::vector<std::string_view>* views, ElementFo
     return BytesFormat(StringWidth(views->data(), views->size()), format);
   }
   DType dtype;
-  if (!FromTfType(a.type, &dtype).ok()) {  // The op's type list prevents it.
+  if (!FromTfType(a.type, &dtype, "").ok()) {  // The kernel's constructor refuses it.
     return Status(Code::kBadArgument,
                   "dtype " + tf::DataTypeString(a.type) + " cannot be written to .npy");
   }
@@ -113,9 +113,18 @@ void HintHugePages(char* p, size_t n) {
 #endif
 }
 
+// The T attr is a plain `type` (an op's type list cannot name the float8
+// types): the types of the dtype tables, checked once, when the kernel is built.
+tf::Status CheckWritable(tf::OpKernelConstruction* ctx) {
+  tf::DataType type;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("T", &type));
+  DType dtype;
+  return FromTfType(type, &dtype, OpContext(ctx), "written to");
+}
+
 class EncodeNpyOp : public tf::OpKernel {
  public:
-  explicit EncodeNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {}
+  explicit EncodeNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, CheckWritable(ctx)); }
 
   void Compute(tf::OpKernelContext* ctx) override {
     const Array a = Whole(ctx->input(0));
@@ -185,7 +194,7 @@ tf::Status WriteOne(tf::Env* env, const tf::tstring& name, const Array& a) {
 
 class WriteNpyOp : public tf::OpKernel {
  public:
-  explicit WriteNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {}
+  explicit WriteNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) { OP_REQUIRES_OK(ctx, CheckWritable(ctx)); }
 
   void Compute(tf::OpKernelContext* ctx) override {
     const tf::Tensor& names = ctx->input(0);

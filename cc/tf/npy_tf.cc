@@ -40,12 +40,11 @@ tf::DataType TfType(DType dtype) {
   return tf::DT_INVALID;
 }
 
-std::string DTypeAttrList() {
-  DType types[kNumDTypes];
-  const int n = TensorDTypes(types);
-  std::string out = "{";
-  for (int i = 0; i < n; ++i) out += (i > 0 ? ", " : "") + tf::DataTypeString(TfType(types[i]));
-  return out + "}";
+std::string OpContext(const tf::OpKernelConstruction* ctx) {
+  absl::string_view op = ctx->def().op();
+  const size_t gt = op.find('>');  // "TFNpy>DecodeNpy"
+  if (gt != absl::string_view::npos) op.remove_prefix(gt + 1);
+  return std::string(op) + ": ";
 }
 
 tf::Status ToTfStatus(const Status& status, const std::string& context) {
@@ -62,7 +61,7 @@ tf::Status ToTfStatus(const Status& status, const std::string& context) {
   }
 }
 
-tf::Status FromTfType(tf::DataType type, DType* out) {
+tf::Status FromTfType(tf::DataType type, DType* out, const std::string& context, const char* verb) {
   DType types[kNumDTypes];
   const int n = TensorDTypes(types);
   for (int i = 0; i < n; ++i) {
@@ -71,15 +70,15 @@ tf::Status FromTfType(tf::DataType type, DType* out) {
       return tf::OkStatus();
     }
   }
-  return tf::errors::InvalidArgument("dtype ", tf::DataTypeString(type),
-                                     " cannot be read from a .npy file; supported: ", TensorTypeList());
+  return tf::errors::InvalidArgument(context, "dtype ", tf::DataTypeString(type), " cannot be ", verb,
+                                     " a .npy file; supported: ", TensorTypeList());
 }
 
 tf::Status ReadKernelAttrs(tf::OpKernelConstruction* ctx, DType* dtype,
                            tf::PartialTensorShape* expected, Limits* limits) {
   tf::DataType type;
   TF_RETURN_IF_ERROR(ctx->GetAttr("dtype", &type));
-  TF_RETURN_IF_ERROR(FromTfType(type, dtype));
+  TF_RETURN_IF_ERROR(FromTfType(type, dtype, OpContext(ctx)));
   TF_RETURN_IF_ERROR(ctx->GetAttr("shape", expected));
   return ReadLimitAttrs(ctx, limits);
 }

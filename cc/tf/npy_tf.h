@@ -20,9 +20,9 @@
 
 namespace tfnpy {
 
-// The op's `dtype` attr type list, from the dtype tables:
-// "{bool, int8, ..., complex128, string, bfloat16}".
-std::string DTypeAttrList();
+// "DecodeNpy: ": the kernel's op (without its "TFNpy>" namespace), to prefix
+// messages.
+std::string OpContext(const tensorflow::OpKernelConstruction* ctx);
 
 // The TensorFlow type of a dtype table entry (DT_STRING for S and U,
 // DT_INVALID for void).
@@ -33,8 +33,12 @@ tensorflow::DataType TfType(DType dtype);
 // "ReadNpy: 'a.npy': ").
 tensorflow::Status ToTfStatus(const Status& status, const std::string& context);
 
-// The core type of a kernel's `dtype` attr; an error for types we cannot read.
-tensorflow::Status FromTfType(tensorflow::DataType type, DType* out);
+// The core type of a kernel's dtype attr (a plain `type`: an op's type list
+// cannot name the float8 types), from the dtype tables; InvalidArgument for
+// any other type, prefixed with `context` ("DecodeNpy: "), listing the
+// supported ones. `verb`: "read from" or "written to".
+tensorflow::Status FromTfType(tensorflow::DataType type, DType* out, const std::string& context,
+                              const char* verb = "read from");
 
 // Reads the attrs every tfnpy kernel has: dtype, shape, max_header_size and
 // max_output_bytes (negative: no cap beyond what the input can hold).

@@ -48,7 +48,7 @@ class NpzOp : public tf::OpKernel {
                 tf::errors::InvalidArgument(op_, keys_.size(), " keys but ", types.size(), " dtypes and ",
                                             shapes_.size(), " shapes; give one of each per key"));
     dtypes_.resize(types.size());
-    for (size_t k = 0; k < types.size(); ++k) OP_REQUIRES_OK(ctx, FromTfType(types[k], &dtypes_[k]));
+    for (size_t k = 0; k < types.size(); ++k) OP_REQUIRES_OK(ctx, FromTfType(types[k], &dtypes_[k], OpContext(ctx)));
     OP_REQUIRES_OK(ctx, ReadLimitAttrs(ctx, &limits_));
   }
 

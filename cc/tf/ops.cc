@@ -116,7 +116,7 @@ Status NpzShape(InferenceContext* c) {
 REGISTER_OP("TFNpy>DecodeNpy")
     .Input("contents: string")
     .Output("output: dtype")
-    .Attr("dtype: " + DTypeAttrList())
+    .Attr("dtype: type")
     .Attr("shape: shape = { unknown_rank: true }")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = -1")
@@ -141,7 +141,7 @@ REGISTER_OP("TFNpy>ReadNpy")
     .Input("start: int64")
     .Input("stop: int64")
     .Output("output: dtype")
-    .Attr("dtype: " + DTypeAttrList())
+    .Attr("dtype: type")
     .Attr("shape: shape = { unknown_rank: true }")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = 17179869184")
@@ -171,7 +171,7 @@ REGISTER_OP("TFNpy>ReadNpz")
     .Input("stop: int64")
     .Output("output: dtypes")
     .Attr("keys: list(string) >= 1")
-    .Attr("dtypes: list(" + DTypeAttrList() + ") >= 1")
+    .Attr("dtypes: list(type) >= 1")
     .Attr("shapes: list(shape)")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = 17179869184")
@@ -200,7 +200,7 @@ REGISTER_OP("TFNpy>DecodeNpz")
     .Input("stop: int64")
     .Output("output: dtypes")
     .Attr("keys: list(string) >= 1")
-    .Attr("dtypes: list(" + DTypeAttrList() + ") >= 1")
+    .Attr("dtypes: list(type) >= 1")
     .Attr("shapes: list(shape)")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = -1")
@@ -237,21 +237,22 @@ Status WriteNpyShape(InferenceContext* c) {
 REGISTER_OP("TFNpy>EncodeNpy")
     .Input("tensor: T")
     .Output("contents: string")
-    .Attr("T: " + DTypeAttrList())
+    .Attr("T: type")
     .SetShapeFn(tensorflow::shape_inference::ScalarShape)
     .Doc(R"doc(
 Encodes a tensor as the bytes of a .npy file, exactly as np.save writes them.
 
 tensor: The array (C order). Strings become numpy fixed-width bytes |S<n>
-  (n: the longest element, at least 1; NUL-padded), bfloat16 becomes <V2
-  (ml_dtypes' np.save), bools 0/1, everything else little-endian.
+  (n: the longest element, at least 1; NUL-padded), bfloat16 becomes <V2 and
+  the float8 types, int4 and uint4 <V1 (ml_dtypes' np.save), bools 0/1,
+  everything else little-endian.
 contents: A scalar string: the whole .npy file.
 )doc");
 
 REGISTER_OP("TFNpy>WriteNpy")
     .Input("filename: string")
     .Input("tensor: T")
-    .Attr("T: " + DTypeAttrList())
+    .Attr("T: type")
     .SetIsStateful()
     .SetShapeFn(WriteNpyShape)
     .Doc(R"doc(

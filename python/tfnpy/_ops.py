@@ -17,6 +17,14 @@ DTypeLike = Union[tf.dtypes.DType, np.dtype, type, str]
 # The dtypes the core reads, from its dtype tables (cc/npy/dtype.h).
 _core_names = tuple(_tfnpy_core.DTYPES)
 _SUPPORTED = tuple(tf.dtypes.as_dtype(name) for name in _core_names)
+# ml_dtypes' types (stored as V<item size>): the tables list them after string.
+_VOID_STORED = _SUPPORTED[_core_names.index("string") + 1:]
+
+
+def _void_types() -> str:
+    """ "V2: bfloat16; V1: float8_e4m3fn, ...": ml_dtypes' types by the V<n> they are stored as."""
+    sizes = dict.fromkeys(d.size for d in _VOID_STORED)
+    return "; ".join(f"V{n}: " + ", ".join(d.name for d in _VOID_STORED if d.size == n) for n in sizes)
 
 
 def _load_library():
@@ -47,8 +55,10 @@ def as_dtype(dtype: DTypeLike) -> tf.dtypes.DType:
     """Converts a tf.DType, numpy dtype or name to a tf.DType we can decode.
 
     numpy's S and U dtypes (any item size: the file's is read from it) give
-    ``tf.string``; ml_dtypes' types (``ml_dtypes.bfloat16``) their TensorFlow
-    types; the names ``"string"``, ``"bfloat16"``... are TensorFlow's.
+    ``tf.string``; ml_dtypes' types (``ml_dtypes.bfloat16``,
+    ``ml_dtypes.float8_e4m3fn``, ``ml_dtypes.int4``...) their TensorFlow
+    types; the names ``"string"``, ``"bfloat16"``, ``"float8_e4m3fn"``... are
+    TensorFlow's.
     """
     names = ", ".join(d.name for d in _SUPPORTED)
     if isinstance(dtype, str) and dtype in _core_names:
@@ -68,8 +78,8 @@ def as_dtype(dtype: DTypeLike) -> tf.dtypes.DType:
             if tf_dtype not in _SUPPORTED:
                 raise TypeError(
                     f"dtype {dtype!r} is numpy's {np_dtype.name} (raw bytes), which has no tensor type; "
-                    "a V2 file written by np.save of an ml_dtypes.bfloat16 array reads with "
-                    f"dtype=tf.bfloat16; supported: {names}"
+                    "a V<n> file written by np.save of an ml_dtypes array reads with its ml_dtypes type "
+                    f"as dtype ({_void_types()}); supported: {names}"
                 )
             return tf_dtype
         if np_dtype is not None and np_dtype.kind in "OVMmT":
@@ -132,7 +142,10 @@ def decode_npy(
         name. A file of another type is refused (byte order does not count).
         ``tf.string`` reads ``S`` and ``U`` arrays (bytes, or UTF-8 for ``U``,
         trailing NULs stripped as numpy does); ``tf.bfloat16`` reads the ``V2``
-        arrays ``np.save`` writes for ``ml_dtypes.bfloat16``.
+        arrays ``np.save`` writes for ``ml_dtypes.bfloat16``, and
+        ``"float8_e4m3fn"`` (or ``ml_dtypes.float8_e4m3fn``; likewise
+        float8_e4m3fnuz, float8_e4m3b11fnuz, float8_e5m2fnuz, int4, uint4)
+        the ``V1`` arrays it writes for those types, bit for bit.
       shape: Optional expected shape of each array, ``None`` for unknown
         dimensions. Sets the static shape in graph mode and is checked when
         the op runs.
@@ -420,9 +433,9 @@ _raw_write_npy = _lib.tf_npy_write_npy
 tf.no_gradient("TFNpy>EncodeNpy")
 tf.no_gradient("TFNpy>WriteNpy")
 
-# What encode_npy and write_npy take: the dtypes the core reads, plus strings
-# (numpy fixed-width bytes |S<n>) and bfloat16 (<V2, as ml_dtypes saves it).
-_ENCODABLE = _SUPPORTED + (tf.string, tf.bfloat16)
+# What encode_npy and write_npy take: the dtypes the core reads: strings as
+# numpy fixed-width bytes |S<n>, ml_dtypes' types as <V<n> (as ml_dtypes saves them).
+_ENCODABLE = _SUPPORTED
 
 
 def _encodable(tensor, what: str) -> tf.Tensor:
@@ -441,13 +454,14 @@ def encode_npy(tensor, name: Optional[str] = None) -> tf.Tensor:
     numbers little-endian, bools as 0/1, ``tf.string`` as numpy fixed-width
     bytes ``|S<n>`` (``n`` the longest element, at least 1; shorter elements
     are NUL-padded, so trailing NUL bytes are lost on reading, as with
-    numpy's own files), ``tf.bfloat16`` as ``<V2`` (what ``np.save`` writes
-    for an ``ml_dtypes.bfloat16`` array; ``np.load(...).view(ml_dtypes.bfloat16)``
-    gives the values back).
+    numpy's own files), ``tf.bfloat16`` as ``<V2`` and the float8 types,
+    ``int4`` and ``uint4`` as ``<V1`` (what ``np.save`` writes for the
+    ``ml_dtypes`` array; ``np.load(...).view(ml_dtypes.bfloat16)`` gives the
+    values back).
 
     Args:
-      tensor: The array, of any of ``decode_npy``'s dtypes, ``tf.string``
-        or ``tf.bfloat16``, with at most 64 dimensions.
+      tensor: The array, of any of ``decode_npy``'s dtypes (``tf.string``,
+        ``tf.bfloat16``, ``float8_e4m3fn``...), with at most 64 dimensions.
       name: Optional op name.
 
     Returns:
