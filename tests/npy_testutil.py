@@ -382,3 +382,15 @@ SHAPES = {
     "32d": (2,) + (1,) * 30 + (3,),
     "64d": (2,) + (1,) * 62 + (3,),
 }
+
+
+def tensorflow_has(name: str) -> bool:
+    """Whether this TensorFlow has the dtype `name` (2.16 lacks the FNUZ float8
+    types). Imports TensorFlow only when called."""
+    import tensorflow as tf
+
+    try:
+        tf.as_dtype(name)
+        return True
+    except TypeError:
+        return False

@@ -53,15 +53,18 @@ namespace tfnpy {
 // the kernels against this table, since an op's type list cannot name
 // "float8_e4m3fn" (TensorFlow's op-def parser stops at the '_'). Columns:
 //   enum, name (ml_dtypes' and TensorFlow's), item size, byte-swap unit,
-//   TensorFlow DataType
-#define TFNPY_VOID_DTYPE_TABLE(X)                                          \
-  X(kBFloat16, "bfloat16", 2, 2, DT_BFLOAT16)                              \
-  X(kFloat8E4M3FN, "float8_e4m3fn", 1, 1, DT_FLOAT8_E4M3FN)                \
-  X(kFloat8E4M3FNUZ, "float8_e4m3fnuz", 1, 1, DT_FLOAT8_E4M3FNUZ)          \
-  X(kFloat8E4M3B11FNUZ, "float8_e4m3b11fnuz", 1, 1, DT_FLOAT8_E4M3B11FNUZ) \
-  X(kFloat8E5M2FNUZ, "float8_e5m2fnuz", 1, 1, DT_FLOAT8_E5M2FNUZ)          \
-  X(kInt4, "int4", 1, 1, DT_INT4)                                          \
-  X(kUInt4, "uint4", 1, 1, DT_UINT4)
+//   TensorFlow DataType as its types.proto number (DT_BFLOAT16 = 14,
+//   DT_FLOAT8_E4M3FN = 25, ...): TensorFlow 2.16 has no FNUZ float8 types, so
+//   a name would not compile there; a number it does not know is left out of
+//   the ops' types at run time (tf::DataType_IsValid).
+#define TFNPY_VOID_DTYPE_TABLE(X)                          \
+  X(kBFloat16, "bfloat16", 2, 2, 14)                       \
+  X(kFloat8E4M3FN, "float8_e4m3fn", 1, 1, 25)              \
+  X(kFloat8E4M3FNUZ, "float8_e4m3fnuz", 1, 1, 26)          \
+  X(kFloat8E4M3B11FNUZ, "float8_e4m3b11fnuz", 1, 1, 27)    \
+  X(kFloat8E5M2FNUZ, "float8_e5m2fnuz", 1, 1, 28)          \
+  X(kInt4, "int4", 1, 1, 29)                               \
+  X(kUInt4, "uint4", 1, 1, 30)
 
 enum class DType : uint8_t {
 #define TFNPY_DTYPE_ENUM(e, ...) e,

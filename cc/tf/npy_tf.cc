@@ -31,9 +31,10 @@ tf::DataType TfType(DType dtype) {
     return tf::tf_type;
     TFNPY_FLEXIBLE_DTYPE_TABLE(TFNPY_TF_TYPE)
 #undef TFNPY_TF_TYPE
-#define TFNPY_TF_TYPE(e, name_, size_, unit_, tf_type) \
-  case DType::e:                                       \
-    return tf::tf_type;
+// ml_dtypes' types: a types.proto number, which an older TensorFlow may not know.
+#define TFNPY_TF_TYPE(e, name_, size_, unit_, tf_number)                                   \
+  case DType::e:                                                                          \
+    return tf::DataType_IsValid(tf_number) ? static_cast<tf::DataType>(tf_number) : tf::DT_INVALID;
     TFNPY_VOID_DTYPE_TABLE(TFNPY_TF_TYPE)
 #undef TFNPY_TF_TYPE
   }

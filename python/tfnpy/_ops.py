@@ -15,7 +15,15 @@ ShapeLike = Union[None, tf.TensorShape, Sequence[Optional[int]]]
 DTypeLike = Union[tf.dtypes.DType, np.dtype, type, str]
 
 # The dtypes the core reads, from its dtype tables (cc/npy/dtype.h).
-_core_names = tuple(_tfnpy_core.DTYPES)
+def _tensorflow_has(name: str) -> bool:
+    try:
+        tf.dtypes.as_dtype(name)
+        return True
+    except TypeError:  # the FNUZ float8 types before TensorFlow 2.17
+        return False
+
+
+_core_names = tuple(name for name in _tfnpy_core.DTYPES if _tensorflow_has(name))
 _SUPPORTED = tuple(tf.dtypes.as_dtype(name) for name in _core_names)
 # ml_dtypes' types (stored as V<item size>): the tables list them after string.
 _VOID_STORED = _SUPPORTED[_core_names.index("string") + 1:]
