@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """tfnpy benchmark harness: one command, see benchmarks/README.md.
 
-    python benchmarks/run.py [--quick] [--cases small,medium,large,medium_be,medium_f]
+    python benchmarks/run.py [--quick] [--cases small,medium,...,medium_npz_deflated]
                              [--passes 5] [--data-dir /tmp/tfnpy-bench] [--out benchmarks/results]
 
 This process only generates data, schedules and reports; it never imports
