@@ -227,7 +227,7 @@ def table(results, npz=False):
             cpu = "%s (%.0f%%)" % (("%.1f" % r["cpu_us_per_el"]) if r["cpu_us_per_el"] < 100 else fmt_int(r["cpu_us_per_el"]),
                                    100 * r["sys_share"]) if r.get("cpu_us_per_el") is not None else "–"
             flt = "%.1f" % r["faults_per_el"] if r.get("faults_per_el") is not None else "–"
-            xref = [fmt_x(r["x_tfio"])] if npz else [fmt_x(r["x_dali"]), fmt_x(r["x_dali_best"])]
+            xref = [fmt_x(r.get("x_tfio"))] if npz else [fmt_x(r["x_dali"]), fmt_x(r["x_dali_best"])]
             lines.append("| %s | %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s | %s |" % (
                 r["label"], r["venv"], fmt_int(r["eps"]), mbps, fmt_x(r["x_seed"]), fmt_x(r["x_floor"]),
                 " | ".join(xref), 100 * r["spread"], cpu, flt, r["note"]))
