@@ -58,7 +58,8 @@ def read_paths(csv_path):
 
 def parse_spec(spec):
     """Normalise a spec dict: csv, shape, dtype (NumPy name of the on-disk, native
-    little-endian dtype, which is also the result dtype), repeat, batch, pipeline."""
+    little-endian dtype, which is also the result dtype), repeat, batch, pipeline and,
+    for .npz archives, npz_key (the member to read; None or absent for .npy files)."""
     out = dict(spec)
     out["shape"] = tuple(int(x) for x in spec["shape"])
     out["repeat"] = int(spec.get("repeat", 1))
@@ -127,7 +128,8 @@ def _serve(build, spec):
 
 def _standalone(build, args):
     spec = parse_spec({"csv": args.csv, "shape": args.shape.split(","), "dtype": args.dtype,
-                       "repeat": args.repeat, "batch": args.batch, "pipeline": args.pipeline})
+                       "repeat": args.repeat, "batch": args.batch, "pipeline": args.pipeline,
+                       "npz_key": args.npz_key})
     runner = build(spec)
     out = {"pipeline": args.pipeline, "csv": args.csv, "check": runner.check(), "versions": runner.versions}
     warm = timed_pass(runner)
@@ -154,6 +156,7 @@ def main(build, pipelines):
     ap.add_argument("--dtype", help="NumPy dtype name of the arrays, e.g. float64")
     ap.add_argument("--repeat", type=int, default=1, help="passes over the files per timed pass")
     ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--npz-key", default=None, help="the files are .npz archives: read this member (e.g. x)")
     ap.add_argument("--pipeline", choices=sorted(pipelines), default=sorted(pipelines)[0])
     ap.add_argument("--passes", type=int, default=5)
     args = ap.parse_args()

@@ -37,7 +37,11 @@ BATCH = 32
 # name -> dtype (little-endian, also the result dtype), shape, files, minimum passes over
 # the files per timed pass (raised to make files x repeat a multiple of 32, so a DALI pass
 # of whole batches reads every file the same number of times: small 2, medium 4, large 8).
-CASES = {c: harness.CASES[c] for c in ("small", "medium", "large")}
+# The .npz cases (medium_npz: np.savez, medium_npz_deflated: np.savez_compressed, one
+# member "x" each) are run only when asked for (--cases); they have no DALI rows (DALI has
+# no .npz reader) and get a "× tfio" column instead of the DALI ones.
+DEFAULT_CASES = ("small", "medium", "large")
+CASES = {c: harness.CASES[c] for c in DEFAULT_CASES + ("medium_npz", "medium_npz_deflated")}
 
 # label -> (venv key, worker script, pipeline name in that script)
 PIPELINES = {
@@ -45,6 +49,8 @@ PIPELINES = {
     "read_file_floor": ("tf", "bench_tf.py", "read_file_floor"),
     "tfnpy read_npy": ("tf", "bench_tf.py", "read_npy"),
     "tfnpy batched_read_npy": ("tf", "bench_tf.py", "batched_read_npy"),
+    "tfnpy read_npz": ("tf", "bench_tf.py", "read_npz"),
+    "tfnpy batched_read_npz": ("tf", "bench_tf.py", "batched_read_npz"),
     "dali_cpu": ("dali", "bench_dali.py", "dali_cpu"),
     "dali_cpu_static_exec": ("dali", "bench_dali.py", "dali_cpu_static_exec"),
     "tfio_from_numpy_file": ("tfio", "bench_tfio.py", "tfio_from_numpy_file"),
@@ -53,6 +59,11 @@ PIPELINES = {
 SEED, FLOOR, DALI = "seed_numpy_function", "read_file_floor", "dali_cpu"
 DALI_ALL = ["dali_cpu", "dali_cpu_static_exec"]  # "DALI best": per pass, the faster of these
 TFNPY = ["tfnpy read_npy", "tfnpy batched_read_npy"]
+TFIO = "tfio_from_numpy_file"  # tensorflow-io's documented path: the "× tfio" reference of the .npz cases
+# which pipelines a case runs: .npy cases all but the read_npz ones; .npz cases the seed
+# (np.load(p)["x"]), the floor (the archives' bytes), tfnpy's read_npz and tensorflow-io.
+NPZ_ONLY = ["tfnpy read_npz", "tfnpy batched_read_npz"]
+NPY_ONLY = TFNPY + DALI_ALL
 # target: tfnpy's best pipeline / DALI CPU, per case
 TARGETS = {"small": 1.2, "medium": 1.0, "large": 1.0}
 CMD_TIMEOUT = 600.0
@@ -62,6 +73,8 @@ COLORS = {
     "read_file_floor": "#616161",
     "tfnpy read_npy": "#64b5f6",
     "tfnpy batched_read_npy": "#1565c0",
+    "tfnpy read_npz": "#4dd0e1",
+    "tfnpy batched_read_npz": "#00838f",
     "dali_cpu": "#66bb6a",
     "dali_cpu_static_exec": "#2e7d32",
     "tfio_from_numpy_file": "#ffb74d",
@@ -195,36 +208,39 @@ def summarize(results, expected, file_bytes):
         r.update(median_s=med, eps=r["elements"] / med, mbps=r["elements"] / med * file_bytes / 1e6,
                  spread=(max(r["seconds"]) - min(r["seconds"])) / med,
                  x_seed=ratio(r, [SEED]), x_floor=ratio(r, [FLOOR]), x_dali=ratio(r, [DALI]),
-                 x_dali_best=ratio(r, DALI_ALL))
+                 x_dali_best=ratio(r, DALI_ALL), x_tfio=ratio(r, [TFIO]))
     return results
 
 
 # --------------------------------------------------------------------------- report
 
 
-def table(results):
-    lines = ["| pipeline | venv | elements/s | MB/s | × seed | × floor | × DALI | × DALI best | spread | CPU µs/el (sys) "
-             "| page faults/el | note |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+def table(results, npz=False):
+    """The case's table; npz: a "× tfio" column (vs tfio_from_numpy_file) instead of the DALI ones."""
+    refs = ["× tfio"] if npz else ["× DALI", "× DALI best"]
+    lines = ["| pipeline | venv | elements/s | MB/s | × seed | × floor | %s | spread | CPU µs/el (sys) "
+             "| page faults/el | note |" % " | ".join(refs),
+             "|---|---|---:|---:|---:|---:|%s---:|---:|---:|---|" % ("---:|" * len(refs))]
     for r in results:
         if r["status"] == "ok" and r.get("eps"):
             mbps = "%.1f" % r["mbps"] if r["mbps"] < 100 else fmt_int(r["mbps"])
             cpu = "%s (%.0f%%)" % (("%.1f" % r["cpu_us_per_el"]) if r["cpu_us_per_el"] < 100 else fmt_int(r["cpu_us_per_el"]),
                                    100 * r["sys_share"]) if r.get("cpu_us_per_el") is not None else "–"
             flt = "%.1f" % r["faults_per_el"] if r.get("faults_per_el") is not None else "–"
-            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s | %s |" % (
+            xref = [fmt_x(r.get("x_tfio"))] if npz else [fmt_x(r["x_dali"]), fmt_x(r["x_dali_best"])]
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %.0f%% | %s | %s | %s |" % (
                 r["label"], r["venv"], fmt_int(r["eps"]), mbps, fmt_x(r["x_seed"]), fmt_x(r["x_floor"]),
-                fmt_x(r["x_dali"]), fmt_x(r["x_dali_best"]), 100 * r["spread"], cpu, flt, r["note"]))
+                " | ".join(xref), 100 * r["spread"], cpu, flt, r["note"]))
         else:
-            lines.append("| %s | %s | – | – | – | – | – | – | – | – | – | %s: %s |" % (
-                r["label"], r["venv"], r["status"], r["note"]))
+            lines.append("| %s | %s | – | – | – | – | %s | – | – | – | %s: %s |" % (
+                r["label"], r["venv"], " | ".join("–" for _ in refs), r["status"], r["note"]))
     return lines
 
 
 def parse_md(path):
     """The per-case tables of a peers.md, as {case: {"desc", "results": [{label, x_floor, ...}]}},
     so that --replot can redraw the chart of a run whose raw JSON is gone."""
-    cols = {"× seed": "x_seed", "× floor": "x_floor", "× DALI": "x_dali", "× DALI best": "x_dali_best"}
+    cols = {"× seed": "x_seed", "× floor": "x_floor", "× DALI": "x_dali", "× DALI best": "x_dali_best", "× tfio": "x_tfio"}
     cases, cur, header = {}, None, None
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -271,7 +287,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
                     help="a tenth of the files, 2 passes: a smoke run (~2 min); its report goes to DATA_DIR/results/quick")
-    ap.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
+    ap.add_argument("--cases", default=",".join(DEFAULT_CASES),
+                    help="comma-separated subset of %s (default %s)" % (",".join(CASES), ",".join(DEFAULT_CASES)))
     ap.add_argument("--pipelines", default=",".join(PIPELINES), help="comma-separated subset of: " + ", ".join(PIPELINES))
     ap.add_argument("--passes", type=int, default=None, help="timed passes (default 5, 2 with --quick)")
     ap.add_argument("--data-dir", default="/tmp/tfnpy-bench",
@@ -331,23 +348,31 @@ def main(argv=None):
             missing[venv] = st or "no venv at %s: run benchmarks/peers/setup_peers.sh" % os.path.dirname(os.path.dirname(py))
             log("%s: %s" % (venv, missing[venv]))
 
-    cases, versions = {}, {}
+    cases, versions, used_venvs = {}, {}, set()
     for c in case_names:
         spec = CASES[c]
         n = max(1, spec["files"] // 10) if args.quick else spec["files"]
         repeat = repeat_for(n, 1 if args.quick else spec["repeat"])
         csv_path, paths, file_bytes = prepare_case(data_dir, c, spec, n)
         wspec = {"csv": csv_path, "shape": list(spec["shape"]), "dtype": spec["out"], "repeat": repeat, "batch": BATCH}
+        if spec.get("npz"):
+            wspec["npz_key"] = harness.NPZ_KEY
         entries = []
         for label in pipe_names:
+            if label in (NPY_ONLY if spec.get("npz") else NPZ_ONLY):
+                continue  # not a pipeline of this kind of case
             venv, script, name = PIPELINES[label]
+            used_venvs.add(venv)
             entries.append({"label": label, "venv": venv, "python": pythons[venv], "note": missing.get(venv, ""),
                             "script": script, "spec": dict(wspec, pipeline=name)})
         log("%s: page-caching %d files" % (c, n))
         page_cache(paths)
         res, foreign = run_case(c, entries, passes, log_dir)
         expected = n * repeat
-        cases[c] = {"desc": "%s %s" % ("×".join(map(str, spec["shape"])), spec["dtype"]), "files": n, "repeat": repeat,
+        desc = "%s %s" % ("×".join(map(str, spec["shape"])), spec["dtype"])
+        if spec.get("npz"):  # no comma: parse_md takes the description up to the first one
+            desc += " in .npz archives (member %s %s)" % (harness.NPZ_KEY, spec["npz"])
+        cases[c] = {"desc": desc, "files": n, "repeat": repeat, "npz": bool(spec.get("npz")),
                     "expected": expected, "file_bytes": file_bytes, "foreign_cpus": foreign,
                     "results": summarize(res, expected, file_bytes)}
         for r in res:
@@ -377,18 +402,27 @@ def main(argv=None):
     if busy:
         md.append("- **warning**: the machine was busy with other work during %s: absolute numbers are low and noisy; "
                   "the ratios, from interleaved passes, hold up better" % ", ".join(busy))
+    if any(cases[c]["npz"] for c in cases):
+        md.append("- .npz cases: `benchmarks/run.py`'s archives, one member `x` (`np.savez`: stored; `np.savez_compressed`: "
+                  "deflated); the seed is `numpy_function(np.load(p)[\"x\"])`, the floor reads the archives' bytes, "
+                  "tensorflow-io names the member (`spec={\"x\": dt}`, `array=\"x\"`). DALI has no .npz reader: no DALI "
+                  "rows; × tfio is the ratio to `tfio_from_numpy_file` (tensorflow-io's documented path).")
     for v, why in missing.items():
+        if v not in used_venvs:
+            continue  # e.g. DALI in a run of the .npz cases only
         md.append("- **%s not measured**: %s" % (v, why))
     for c in case_names:
         cc = cases[c]
         md += ["", "## %s — %s, %d files × %d = %d elements per pass, %s bytes per file" % (
             c, cc["desc"], cc["files"], cc["repeat"], cc["expected"], format(cc["file_bytes"], ",")), ""]
-        md += table(cc["results"])
+        md += table(cc["results"], npz=cc["npz"])
 
-    md += ["", "## Targets: tfnpy's best pipeline ÷ DALI CPU", "",
-           ("Against `dali_cpu` (DALI's defaults) and against DALI's best (per pass, the faster of `dali_cpu` and "
-            "`dali_cpu_static_exec`); a target holds only if it holds against DALI's best."), "",
-           "| case | target | best tfnpy pipeline | × DALI (defaults) | × DALI best | holds |", "|---|---:|---|---:|---:|---|"]
+    if any(c in TARGETS for c in case_names):
+        md += ["", "## Targets: tfnpy's best pipeline ÷ DALI CPU", "",
+               ("Against `dali_cpu` (DALI's defaults) and against DALI's best (per pass, the faster of `dali_cpu` and "
+                "`dali_cpu_static_exec`); a target holds only if it holds against DALI's best."), "",
+               "| case | target | best tfnpy pipeline | × DALI (defaults) | × DALI best | holds |",
+               "|---|---:|---|---:|---:|---|"]
     target_rows = []
     for c in case_names:
         if c not in TARGETS:
