@@ -294,6 +294,14 @@ def test_a_missing_directory_names_the_file(tmp_path):
         tfnpy.write_npy(path, tf.zeros([2]))
 
 
+def test_a_path_with_a_nul_byte_is_refused_and_nothing_is_written(tmp_path):
+    good = str(tmp_path / "good.npy")
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="WriteNpy: '.*good.npy.*': the path contains a NUL byte at offset"):
+        tfnpy.write_npy(tf.constant(good.encode() + b"\0.x"), tf.zeros([2]))
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_failing_file_in_a_batch_is_named_and_the_others_are_written(tmp_path):
     good, bad = str(tmp_path / "good.npy"), str(tmp_path / "missing" / "bad.npy")
     with pytest.raises(tf.errors.NotFoundError, match=f"WriteNpy: '{bad}'"):

@@ -152,10 +152,7 @@ tf::Status Named(const std::string& context, const tf::Status& s) {
 // temporary file is deleted.
 tf::Status WriteOne(tf::Env* env, const tf::tstring& name, const Array& a) {
   const std::string path(name.data(), name.size());
-  if (path.find('\0') != std::string::npos) {
-    return tf::errors::InvalidArgument("WriteNpy: '", Quote(path.data(), path.size()),
-                                       "': the path contains a NUL byte at offset ", path.find('\0'));
-  }
+  TF_RETURN_IF_ERROR(CheckPath("WriteNpy", path));
   const std::string context = "WriteNpy: '" + path + "': ";
   std::vector<std::string_view> views;
   EncodePlan plan;

@@ -178,16 +178,19 @@ absl::string_view Scheme(absl::string_view name) {
   return name.substr(0, end);
 }
 
+tf::Status CheckPath(const std::string& op, absl::string_view path) {
+  const size_t nul = path.find('\0');
+  if (nul == absl::string_view::npos) return tf::OkStatus();
+  // A file system would open the file named by the prefix.
+  return tf::errors::InvalidArgument(op, ": '", Quote(path.data(), path.size()),
+                                     "': the path contains a NUL byte at offset ", nul);
+}
+
 tf::Status FileSource::Open(tf::Env* env, const tf::tstring& name, tf::FileSystem* fs) {
   env_ = env;
   name_ = absl::string_view(name.data(), name.size());
   error_ = tf::OkStatus();
-  if (name_.find('\0') != absl::string_view::npos) {
-    // The file system would read the file named by the prefix.
-    return tf::errors::InvalidArgument(
-        op_, ": '", Quote(name.data(), name.size()),
-        "': the path contains a NUL byte at offset ", name_.find('\0'));
-  }
+  TF_RETURN_IF_ERROR(CheckPath(op_, name_));
   Close();
   if (Scheme(name_).empty()) {
     do {

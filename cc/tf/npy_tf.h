@@ -85,6 +85,9 @@ absl::string_view Scheme(absl::string_view name);
 // see the end: a second system call per small file), and sized through its
 // handle, never its name. Any other scheme (gs://, ram://, file://...) goes
 // through TensorFlow's file systems.
+// InvalidArgument naming the op and the path if `path` holds a NUL byte.
+tensorflow::Status CheckPath(const std::string& op, absl::string_view path);
+
 class FileSource final : public ByteSource {
  public:
   FileSource() = default;
