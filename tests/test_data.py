@@ -355,6 +355,22 @@ def test_npz_and_npy_columns_side_by_side_and_per_key_dtypes(archives, in_memory
         tfnpy.data.from_csv(csv_path, keys=["image"], dtype={"other": tf.bool})
 
 
+def test_npz_crc_is_checked_unless_verify_crc_is_false(archives):
+    csv_path, arrays = archives
+    path = os.path.join(os.path.dirname(csv_path), "a2.npz")  # np.savez: stored members
+    raw = bytearray(open(path, "rb").read())
+    for sig, crc_at in ((b"PK\x03\x04", 14), (b"PK\x01\x02", 16)):  # local header, central entry
+        at = raw.index(sig + b"-")  # the first member's (image.npy)
+        raw[at + crc_at] ^= 1
+    open(path, "wb").write(bytes(raw))
+    ds = tfnpy.data.from_csv(csv_path, keys="image", block_size=4)
+    with pytest.raises(tf.errors.DataLossError, match=r"a2\.npz.*member 'image'.*CRC-32"):
+        list(ds)
+    ds = tfnpy.data.from_csv(csv_path, keys="image", block_size=4, verify_crc=False, deterministic=True)
+    got = [x for x, _ in ds.as_numpy_iterator()]
+    assert len(got) == len(arrays) and all(np.array_equal(x, a["image"]) for x, (a, _) in zip(got, arrays))
+
+
 def test_npz_paths_need_keys_and_keys_need_npz(archives, seed_data):
     csv_path, _ = archives
     with pytest.raises(ValueError, match=r"a0\.npz is an \.npz archive: give keys= \(its members: image, mask\)"):

@@ -188,6 +188,16 @@ def test_crc_mismatch_is_data_loss(tmp_path):
         raw[local + 14] ^= 1  # ...and the local header: the data disagrees with both.
         msg = error(_decode(raw), tf.errors.DataLossError)
         assert "member 'x.npy': CRC-32 of its 928 bytes is" in msg
+        # verify_crc=False skips that check alone: the bytes as stored, through every entry point.
+        path = tmp_path / "bad_crc.npz"
+        path.write_bytes(bytes(raw))
+        for got in (_decode(raw, verify_crc=False)(), tfnpy.read_npz(str(path), "x", tf.float64, verify_crc=False),
+                    tfnpy.read_npz([str(path)] * 2, "x", tf.float64, verify_crc=False)[1]):
+            np.testing.assert_array_equal(got.numpy(), np.arange(100.0))
+        with pytest.raises(tf.errors.DataLossError):
+            tfnpy.read_npz([str(path)] * 2, "x", tf.float64)
+        with pytest.raises(TypeError, match="verify_crc must be a bool"):
+            tfnpy.read_npz(str(path), "x", tf.float64, verify_crc=0)
 
 
 def test_hostile_archives_are_refused(tmp_path):

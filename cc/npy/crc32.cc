@@ -52,8 +52,20 @@ __attribute__((target("pclmul,sse2"))) inline __m128i Fold(__m128i x, __m128i k,
   return _mm_xor_si128(_mm_xor_si128(lo, hi), next);
 }
 
-// n >= 64. Folds all but the last n % 64 bytes into 16 whose CRC, followed
-// by those bytes, is the CRC of the whole.
+// The CRC of a folded lane x followed by n more bytes: those are folded in
+// 16 at a time; zlib's crc32 does the last lane and fewer than 16 bytes. The
+// CRC register is zero then (its start value went into the first lane), as
+// zlib's crc32 starts with 0xffffffff.
+__attribute__((target("pclmul,sse2"))) uint32_t Finish(__m128i x, const unsigned char* p, size_t n) {
+  const __m128i k128 = _mm_set_epi64x(static_cast<long long>(kFold128Hi), static_cast<long long>(kFold128Lo));
+  for (; n >= 16; p += 16, n -= 16) x = Fold(x, k128, _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  unsigned char rest[32];
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(rest), x);
+  std::memcpy(rest + 16, p, n);
+  return Crc32Zlib(0xffffffffu, rest, 16 + n);
+}
+
+// n >= 64. Folds four lanes, 64 bytes a step, then into one lane.
 __attribute__((target("pclmul,sse2"))) uint32_t FoldCrc(uint32_t crc, const unsigned char* p, size_t n) {
   auto load = [](const unsigned char* q) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(q)); };
   __m128i x0 = _mm_xor_si128(load(p), _mm_cvtsi32_si128(static_cast<int>(~crc)));
@@ -73,16 +85,11 @@ __attribute__((target("pclmul,sse2"))) uint32_t FoldCrc(uint32_t crc, const unsi
   x1 = Fold(x0, k128, x1);
   x2 = Fold(x1, k128, x2);
   x3 = Fold(x2, k128, x3);
-  // The CRC register is zero now (its start value went into the first
-  // lane): zlib's crc32 with 0xffffffff starts from a zero register too.
-  unsigned char rest[16 + 64];
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(rest), x3);
-  std::memcpy(rest + 16, p, n);
-  return Crc32Zlib(0xffffffffu, rest, 16 + n);
+  return Finish(x3, p, n);
 }
 
 // The same with 256-bit carry-less multiplies (VPCLMULQDQ): eight lanes of 16
-// bytes in four registers, 128 bytes a step. n >= 128; leaves n % 128 bytes.
+// bytes in four registers, 128 bytes a step. n >= 128.
 __attribute__((target("avx2,vpclmulqdq,pclmul"))) inline __m256i Fold256(__m256i x, __m256i k, __m256i next) {
   const __m256i lo = _mm256_clmulepi64_epi128(x, k, 0x00);
   const __m256i hi = _mm256_clmulepi64_epi128(x, k, 0x11);
@@ -120,11 +127,7 @@ __attribute__((target("avx2,vpclmulqdq,pclmul"))) uint32_t FoldCrcWide(uint32_t 
   x3 = Fold256(x1, k512, x3);
   x3 = Fold256(x2, Both(kFold256Lo, kFold256Hi), x3);
   const __m128i k128 = _mm_set_epi64x(static_cast<long long>(kFold128Hi), static_cast<long long>(kFold128Lo));
-  const __m128i last = Fold(_mm256_castsi256_si128(x3), k128, _mm256_extracti128_si256(x3, 1));
-  unsigned char rest[16 + 128];
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(rest), last);
-  std::memcpy(rest + 16, p, n);
-  return Crc32Zlib(0xffffffffu, rest, 16 + n);
+  return Finish(Fold(_mm256_castsi256_si128(x3), k128, _mm256_extracti128_si256(x3, 1)), p, n);
 }
 
 bool HasWide() {

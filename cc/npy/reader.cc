@@ -93,11 +93,28 @@ Status NpyReader::Open(ByteSource* source, const Limits& limits, Arena* arena) {
     return Status::Ok();
   }
 
-  char first[kFirstRead];
+  // A source that vouches for its size and holds its first bytes in memory
+  // (a zip member in an archive's first read) shows them: parse them there
+  // and keep a view, copying nothing. Else read them.
+  char buffer[kFirstRead];
+  const char* first = nullptr;
   size_t got = 0;
-  TFNPY_RETURN_IF_ERROR(source->Read(0, kFirstRead, first, &got));
-  // A short read is the end of the source: its size is known.
-  const bool at_end = got < kFirstRead;
+  bool at_end = false;
+  if (source->Vouched(&size)) {
+    const size_t want = static_cast<size_t>(size < kFirstRead ? size : kFirstRead);
+    first = source->ViewUpTo(0, want, &got);
+    // At least a preamble (or all there is), else read. A header longer than
+    // the view is read as one longer than a first read.
+    if (got < want && got < 64) first = nullptr;
+    at_end = got == size;
+  }
+  const bool viewed = first != nullptr;
+  if (!viewed) {
+    TFNPY_RETURN_IF_ERROR(source->Read(0, kFirstRead, buffer, &got));
+    first = buffer;
+    // A short read is the end of the source: its size is known.
+    at_end = got < kFirstRead;
+  }
   Preamble pre;
   TFNPY_RETURN_IF_ERROR(ParsePreamble(first, got, parse, &pre));
   const char* text = first;
@@ -119,15 +136,19 @@ Status NpyReader::Open(ByteSource* source, const Limits& limits, Arena* arena) {
     // Keep the data bytes that came with the first read.
     const uint64_t keep_end = end < got ? end : got;
     const size_t keep = static_cast<size_t>(keep_end - header_.data_offset);
-    char* keep_at;
-    if (arena != nullptr) {
-      keep_at = arena->Allocate(keep);
+    if (viewed) {
+      held_ = first + header_.data_offset;
     } else {
-      owned_.reset(new char[keep]);
-      keep_at = owned_.get();
+      char* keep_at;
+      if (arena != nullptr) {
+        keep_at = arena->Allocate(keep);
+      } else {
+        owned_.reset(new char[keep]);
+        keep_at = owned_.get();
+      }
+      std::memcpy(keep_at, first + header_.data_offset, keep);
+      held_ = keep_at;
     }
-    std::memcpy(keep_at, first + header_.data_offset, keep);
-    held_ = keep_at;
     held_begin_ = header_.data_offset;
     held_end_ = keep_end;
   }

@@ -39,9 +39,18 @@ class ByteSource {
   // bytes mean that the source ends at offset + *got. A failed read returns
   // a non-OK status (kReadFailed, with the source's own message).
   virtual Status Read(uint64_t offset, size_t n, char* dst, size_t* got) = 0;
-  // For sources held in memory: the bytes [offset, offset + n) if the source
-  // has all of them, else nullptr. The reader then copies nothing it need not.
+  // For sources held in memory, wholly or in part: the bytes [offset,
+  // offset + n) if the source has all of them, else nullptr; valid while the
+  // source lives and what it views. The reader then copies nothing it need
+  // not: a whole source in memory, or (ViewUpTo, with Vouched) its first bytes.
   virtual const char* View(uint64_t /*offset*/, size_t /*n*/) { return nullptr; }
+  // For sources that hold some bytes in memory: those from `offset` on, as
+  // many as are held up to `max` (*n of them; nullptr and 0 if none), valid
+  // as View's are.
+  virtual const char* ViewUpTo(uint64_t /*offset*/, size_t /*max*/, size_t* n) {
+    *n = 0;
+    return nullptr;
+  }
   // The source's size, where it is known without reading; used for messages.
   virtual bool Size(uint64_t* /*size*/) { return false; }
   // The size a source vouches for: it delivers every byte below it or fails

@@ -67,6 +67,9 @@ constexpr uint16_t kCp437[128] = {
 
 // A name without the UTF-8 flag, as zipfile decodes it: CP437.
 std::string Cp437ToUtf8(const char* p, size_t n) {
+  size_t ascii = 0;
+  while (ascii < n && static_cast<unsigned char>(p[ascii]) < 0x80) ++ascii;
+  if (ascii == n) return std::string(p, n);  // The same bytes in both.
   std::string out;
   for (size_t i = 0; i < n; ++i) {
     const unsigned char c = static_cast<unsigned char>(p[i]);
@@ -178,6 +181,19 @@ const char* ZipArchive::ViewAt(uint64_t offset, size_t n) {
   return HeldView(tail_.bytes, tail_.size, tail_offset_, offset, n);
 }
 
+const char* ZipArchive::ViewUpTo(uint64_t offset, size_t max, size_t* n) {
+  *n = 0;
+  if (offset > size_) return nullptr;
+  if (max > size_ - offset) max = static_cast<size_t>(size_ - offset);
+  if (const char* p = ViewAt(offset, max)) {
+    *n = max;
+    return p;
+  }
+  if (head_.bytes == nullptr || offset >= head_.size) return nullptr;
+  *n = std::min<size_t>(max, head_.size - static_cast<size_t>(offset));
+  return head_.bytes + offset;
+}
+
 Status ZipArchive::ReadExactly(uint64_t offset, size_t n, char* dst, const char* what) {
   size_t got = 0;
   TFNPY_RETURN_IF_ERROR(ReadAt(offset, n, dst, &got));
@@ -197,11 +213,11 @@ Status ZipArchive::Open(ByteSource* source, Arena* arena) {
   // The size: a source in memory knows it; a file's first read of kHeadRead
   // bytes tells it if short (a small archive arrives whole), else ask.
   if (source->View(0, 0) == nullptr || !source->Size(&size_)) {
-    // Into scratch memory of this thread, then kept at its size.
-    thread_local std::unique_ptr<char[]> scratch(new char[kHeadRead]);
+    // Into scratch memory, then kept at its size.
+    char scratch[kHeadRead];
     size_t got = 0;
-    TFNPY_RETURN_IF_ERROR(source->Read(0, kHeadRead, scratch.get(), &got));
-    std::memcpy(head_.Reset(got, arena), scratch.get(), got);
+    TFNPY_RETURN_IF_ERROR(source->Read(0, kHeadRead, scratch, &got));
+    std::memcpy(head_.Reset(got, arena), scratch, got);
     if (got < kHeadRead) {
       size_ = got;
     } else if (!source->Size(&size_) || size_ < got) {
@@ -386,6 +402,8 @@ struct ZipMember::Impl {
   ZipArchive* archive = nullptr;
   ZipEntry entry;
   uint64_t data_start = 0;  // Of the (compressed) data in the archive.
+  // Whether reads compute the CRC-32 and Verify checks it.
+  bool verify_crc = true;
   // CRC-32 of bytes [0, crc_pos); a read that starts elsewhere does not extend it.
   uint32_t crc = 0;
   uint64_t crc_pos = 0;
@@ -403,15 +421,25 @@ struct ZipMember::Impl {
   }
   std::string What() const { return "member " + Name(entry.name); }
 
+  // Extends the CRC over bytes [offset, offset + n) just read into p: from
+  // crc_pos on, after any bytes before offset that the archive holds in
+  // memory (a reader that parsed its first bytes in place never read them).
   void Track(uint64_t offset, const char* p, size_t n) {
-    if (offset <= crc_pos && offset + n > crc_pos) {
+    if (!verify_crc) return;
+    if (offset > crc_pos) {
+      const char* held = archive->ViewAt(data_start + crc_pos, static_cast<size_t>(offset - crc_pos));
+      if (held == nullptr) return;
+      crc = Crc32(crc, held, static_cast<size_t>(offset - crc_pos));
+      crc_pos = offset;
+    }
+    if (offset + n > crc_pos) {
       const uint64_t skip = crc_pos - offset;
       crc = Crc32(crc, p + skip, static_cast<size_t>(n - skip));
       crc_pos = offset + n;
     }
   }
   Status CheckCrc() const {
-    if (crc != entry.crc) {
+    if (verify_crc && crc != entry.crc) {
       char got[16], want[16];
       std::snprintf(got, sizeof(got), "%08x", crc);
       std::snprintf(want, sizeof(want), "%08x", entry.crc);
@@ -474,7 +502,7 @@ struct ZipMember::Impl {
       zs.avail_out = slice;
       const int r = inflate(&zs, Z_NO_FLUSH);
       const size_t made = slice - zs.avail_out;
-      crc = Crc32(crc, dst, made);
+      if (verify_crc) crc = Crc32(crc, dst, made);
       out_pos += made;
       crc_pos = out_pos;
       dst += made;
@@ -562,6 +590,13 @@ const char* ZipMember::View(uint64_t offset, size_t n) {
   return impl_->archive->ViewAt(impl_->data_start + offset, n);
 }
 
+const char* ZipMember::ViewUpTo(uint64_t offset, size_t max, size_t* n) {
+  *n = 0;
+  if (impl_ == nullptr || impl_->entry.method != kZipStored || offset >= impl_->entry.size) return nullptr;
+  if (max > impl_->entry.size - offset) max = static_cast<size_t>(impl_->entry.size - offset);
+  return impl_->archive->ViewUpTo(impl_->data_start + offset, max, n);
+}
+
 Status ZipMember::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
   *got = 0;
   if (impl_ == nullptr) return Status(Code::kBadArgument, "read of a zip member that is not open");
@@ -570,10 +605,12 @@ Status ZipMember::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
   if (offset >= size) return Status::Ok();
   if (n > size - offset) n = static_cast<size_t>(size - offset);
   if (m.entry.method == kZipStored) {
-    // In slices, so the CRC runs over bytes still in cache.
+    // In slices, so the CRC runs over bytes still in cache; in one read
+    // without it.
+    const size_t slice = m.verify_crc ? kChunk : n;
     size_t done = 0;
     while (done < n) {
-      const size_t k = std::min(n - done, kChunk);
+      const size_t k = std::min(n - done, slice);
       size_t g = 0;
       TFNPY_RETURN_IF_ERROR(m.archive->ReadAt(m.data_start + offset + done, k, dst + done, &g));
       if (g != k) {
@@ -601,6 +638,7 @@ Status ZipMember::Verify() {
     if (m.entry.size == 0) return m.Finish();
     return Status::Ok();  // Inflate checked the end and the CRC at the declared size.
   }
+  if (!m.verify_crc) return Status::Ok();
   if (const char* v = View(0, static_cast<size_t>(m.entry.size))) {
     if (m.crc_pos < m.entry.size) {
       m.crc = Crc32(m.crc, v + m.crc_pos, static_cast<size_t>(m.entry.size - m.crc_pos));
@@ -655,7 +693,7 @@ Status ZipArchive::CheckDescriptor(const ZipEntry& e, uint64_t data_start, bool 
                  Num(e.size));
 }
 
-Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
+Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out, bool verify_crc) {
   const auto what = [&] { return "member " + Name(e.name); };
   if (e.encrypted()) {
     return Status(Code::kZipUnsupported, what() + " is encrypted; tfnpy reads unencrypted archives only");
@@ -686,17 +724,20 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
     return Corrupt(what() + ": its local header runs to offset " + Num(data_start) +
                    ", past the next member or the directory at offset " + Num(e.end));
   }
-  std::string rest(buf + kLocalSize, std::min(first - kLocalSize, name_n + extra_n));
-  if (rest.size() < name_n + extra_n) {
-    const size_t had = rest.size();
-    rest.resize(name_n + extra_n);
-    TFNPY_RETURN_IF_ERROR(
-        ReadExactly(e.header_offset + kLocalSize + had, rest.size() - had, &rest[had], "local header"));
+  // The name and extra field: in buf, else (longer than usual) read whole.
+  const char* rest = buf + kLocalSize;
+  std::string longer;
+  if (first - kLocalSize < name_n + extra_n) {
+    longer.resize(name_n + extra_n);
+    TFNPY_RETURN_IF_ERROR(ReadExactly(e.header_offset + kLocalSize, longer.size(), &longer[0], "local header"));
+    rest = longer.data();
   }
   const uint16_t flags = U16(h + 6);
-  const std::string local_name =
-      (flags & 0x800) ? rest.substr(0, name_n) : Cp437ToUtf8(rest.data(), name_n);
-  if (local_name != e.name) {
+  // As the central entry's name was decoded: as UTF-8 if flagged, else from CP437.
+  const bool same_name = (flags & 0x800) ? e.name.compare(0, std::string::npos, rest, name_n) == 0
+                                          : Cp437ToUtf8(rest, name_n) == e.name;
+  if (!same_name) {
+    const std::string local_name = (flags & 0x800) ? std::string(rest, name_n) : Cp437ToUtf8(rest, name_n);
     return Corrupt(what() + ": its local header names it " + Name(local_name));
   }
   if (U16(h + 8) != e.method || (flags & 1) != (e.flags & 1)) {
@@ -706,7 +747,7 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
   }
   if ((flags & 8) == 0) {  // No data descriptor: the local header has the sizes.
     uint64_t usize = U32(h + 22), csize = U32(h + 18);
-    TFNPY_RETURN_IF_ERROR(Zip64Extra(rest.data() + name_n, extra_n, e.name, true, &usize, &csize, nullptr));
+    TFNPY_RETURN_IF_ERROR(Zip64Extra(rest + name_n, extra_n, e.name, true, &usize, &csize, nullptr));
     if (U32(h + 14) != e.crc || usize != e.size || csize != e.compressed_size) {
       return Corrupt(what() + ": its local header says " + Num(csize) + " compressed, " + Num(usize) +
                      " uncompressed bytes, the central directory " + Num(e.compressed_size) + " and " +
@@ -732,6 +773,7 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out) {
   out->impl_->archive = this;
   out->impl_->entry = e;
   out->impl_->data_start = data_start;
+  out->impl_->verify_crc = verify_crc;
   return Status::Ok();
 }
 

@@ -71,12 +71,14 @@ class ZipMember final : public ByteSource {
 
   Status Read(uint64_t offset, size_t n, char* dst, size_t* got) override;
   const char* View(uint64_t offset, size_t n) override;
+  const char* ViewUpTo(uint64_t offset, size_t max, size_t* n) override;
   bool Size(uint64_t* size) override;
   bool Vouched(uint64_t* size) override { return Size(size); }
 
   // Reads whatever of the member has not been read yet and checks its
-  // CRC-32 (kCrcMismatch) and, for a deflated member, that the stream ends
-  // exactly at the declared size (kBadDeflate). Call after a whole read.
+  // CRC-32 (kCrcMismatch; unless opened without verify_crc) and, for a
+  // deflated member, that the stream ends exactly at the declared size
+  // (kBadDeflate). Call after a whole read.
   Status Verify();
 
   const ZipEntry& entry() const;
@@ -91,9 +93,10 @@ class ZipMember final : public ByteSource {
 
 class ZipArchive {
  public:
-  // Bytes read at the start of an archive in one read; an archive this small
-  // arrives whole and is never read again.
-  static constexpr size_t kHeadRead = 64 * 1024;
+  // Bytes read at the start of an archive in one read, as many as NpyReader
+  // reads first from a .npy file: an archive this small arrives whole and is
+  // never read again; of a larger one they hold the first member's headers.
+  static constexpr size_t kHeadRead = NpyReader::kFirstRead;
   // Bytes read first at the end of a larger archive: its end records and,
   // for a few members, its central directory.
   static constexpr size_t kTailRead = 4096;
@@ -116,14 +119,20 @@ class ZipArchive {
   std::string Keys(size_t max = 20) const;
 
   // Checks the member's local header against its central entry and its
-  // bounds, method and declared sizes; then *out reads its bytes.
-  Status OpenMember(const ZipEntry& entry, ZipMember* out);
+  // bounds, method and declared sizes; then *out reads its bytes. Without
+  // verify_crc the member's bytes are not checksummed: a stored member then
+  // reads as fast as a .npy file (the CRC-32 of every byte costs about a
+  // fifth of a page-cached read here), trusting the storage as np.load does
+  // not. Every other check stays.
+  Status OpenMember(const ZipEntry& entry, ZipMember* out, bool verify_crc = true);
 
   // Bytes of the archive, from the bytes held since Open when they cover
   // the range, else from the source.
   Status ReadAt(uint64_t offset, size_t n, char* dst, size_t* got);
   // The archive's bytes [offset, offset + n) if they are in memory.
   const char* ViewAt(uint64_t offset, size_t n);
+  // Those in memory from `offset` on, up to `max` (*n of them).
+  const char* ViewUpTo(uint64_t offset, size_t max, size_t* n);
   uint64_t size() const { return size_; }
   // True when Open's first read held the whole archive: the source is not
   // read again (the caller may close it).

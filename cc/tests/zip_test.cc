@@ -187,7 +187,7 @@ std::string BigNpy() { return Npy(Dict("<f8", false, "(400, 100)"), FileData(kF8
 // with short reads), reads member `key` whole (or `region`) and verifies it.
 Status ReadKey(const std::string& bytes, const std::string& key, std::vector<unsigned char>* out,
                bool file_like = false, const Region& region = Region(), const Limits& limits = Limits(),
-               uint64_t* inflated = nullptr) {
+               uint64_t* inflated = nullptr, bool verify_crc = true) {
   Buf buf(bytes);
   tfnpy::MemorySource memory(buf.p.get(), buf.n);
   FileLike file(bytes);
@@ -197,7 +197,7 @@ Status ReadKey(const std::string& bytes, const std::string& key, std::vector<uns
   const ZipEntry* entry = nullptr;
   TFNPY_RETURN_IF_ERROR(zip.Find(key, &entry));
   ZipMember member;
-  TFNPY_RETURN_IF_ERROR(zip.OpenMember(*entry, &member));
+  TFNPY_RETURN_IF_ERROR(zip.OpenMember(*entry, &member, verify_crc));
   Selection sel;
   Status s = ReadRegion(&member, region, out, &sel, limits);
   if (inflated != nullptr) *inflated = member.inflated();
@@ -232,6 +232,70 @@ TEST(ZipStoredAndDeflatedMembersMatchTheNpy) {
       }
     }
   }
+}
+
+// A member that starts in the archive's first read is parsed there: its
+// first bytes are read from the file once, and still checksummed.
+TEST(ZipMemberFirstBytesAreReadOnceAndChecked) {
+  const Built z = Zip({{"big.npy", BigNpy()}});
+  const size_t data = z.local[0] + 30 + 7 + 128;  // The member's array data.
+  {
+    FileLike file(z.bytes);
+    ZipArchive zip;
+    const ZipEntry* entry = nullptr;
+    ZipMember member;
+    std::vector<unsigned char> out;
+    Selection sel;
+    CHECK_OK(zip.Open(&file));
+    CHECK_OK(zip.Find("big", &entry));
+    CHECK_OK(zip.OpenMember(*entry, &member));
+    if (CHECK_OK(ReadRegion(&member, Region(), &out, &sel))) CheckPattern(kF8, out, 40000);
+    CHECK_OK(member.Verify());
+    // The archive once, and its end records again (a 4 KiB read).
+    CHECK(file.bytes_read <= z.bytes.size() + ZipArchive::kTailRead);
+  }
+  // A byte changed in the part parsed in place, or after it: the CRC finds both.
+  for (size_t at : {data + 100, data + 20000, z.central[0] - 1}) {
+    SCOPE("byte " + std::to_string(at));
+    Built bad = z;
+    bad.bytes[at] ^= 0x40;
+    std::vector<unsigned char> out;
+    CHECK_ERROR(ReadKey(bad.bytes, "big", &out, true), Code::kCrcMismatch, "member 'big.npy': CRC-32 of its");
+    CHECK_ERROR(ReadKey(bad.bytes, "big", &out), Code::kCrcMismatch, "member 'big.npy': CRC-32 of its");
+    // Without verify_crc: the member's bytes as they are.
+    std::vector<unsigned char> good;
+    if (CHECK_OK(ReadKey(bad.bytes, "big", &out, true, Region(), Limits(), nullptr, false)) &&
+        CHECK_OK(ReadKey(z.bytes, "big", &good))) {
+      CHECK_EQ(out.size(), good.size());
+      size_t differ = 0;
+      for (size_t i = 0; i < out.size() && i < good.size(); ++i) differ += out[i] != good[i];
+      CHECK_EQ(differ, size_t{1});
+    }
+  }
+}
+
+// verify_crc = false skips the CRC-32 and nothing else.
+TEST(ZipWithoutCrcCheckEveryOtherCheckStays) {
+  std::vector<unsigned char> out;
+  for (uint16_t method : {0, 8}) {
+    SCOPE(method ? "deflated" : "stored");
+    Spec x{"x.npy", SmallNpy(), method};
+    Built z = Zip({x});
+    Set32(&z.bytes, z.local[0] + 14, 1234);
+    Set32(&z.bytes, z.central[0] + 16, 1234);
+    CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kCrcMismatch, "the archive records 000004d2");
+    if (CHECK_OK(ReadKey(z.bytes, "x", &out, false, Region(), Limits(), nullptr, false))) CheckPattern(kF8, out, 12);
+  }
+  // A deflated member that inflates to fewer bytes than it declares.
+  Spec d{"x.npy", SmallNpy(), 8};
+  d.compressed = Deflate(SmallNpy().substr(0, 200));
+  CHECK_ERROR(ReadKey(Zip({d}).bytes, "x", &out, false, Region(), Limits(), nullptr, false), Code::kBadDeflate,
+              "inflates to 200");
+  // Headers that disagree.
+  Built z = Zip({{"x.npy", SmallNpy()}});
+  Set32(&z.bytes, z.local[0] + 18, 7);
+  CHECK_ERROR(ReadKey(z.bytes, "x", &out, false, Region(), Limits(), nullptr, false), Code::kZipCorrupt,
+              "its local header says 7 compressed");
 }
 
 TEST(ZipKeysAsNumpyNamesThem) {

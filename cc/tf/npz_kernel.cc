@@ -23,17 +23,21 @@ namespace tf = ::tensorflow;
 // ReadNpy): past this count an archive is closed and opened again to be read.
 constexpr int kMaxHeldOpen = 64;
 
+// User-provided constructors, so that elements and members (a Header and a
+// Selection each, some KiB) are not zero-filled first, as ReadNpy's.
 struct Member {
+  Member() {}
   ZipMember member;
   NpyReader reader;
   Selection sel;
 };
 
 struct Element {
+  Element() {}
   FileSource file;  // ReadNpz only.
   std::unique_ptr<MemorySource> memory;  // DecodeNpz only.
   ZipArchive zip;
-  std::vector<Member> members;  // One per key.
+  absl::InlinedVector<Member, 1> members;  // One per key.
 };
 
 template <bool kFromFile>
@@ -50,6 +54,7 @@ class NpzOp : public tf::OpKernel {
     dtypes_.resize(types.size());
     for (size_t k = 0; k < types.size(); ++k) OP_REQUIRES_OK(ctx, FromTfType(types[k], &dtypes_[k], OpContext(ctx)));
     OP_REQUIRES_OK(ctx, ReadLimitAttrs(ctx, &limits_));
+    OP_REQUIRES_OK(ctx, ctx->GetAttr("verify_crc", &verify_crc_));
   }
 
   void Compute(tf::OpKernelContext* ctx) override {
@@ -67,12 +72,19 @@ class NpzOp : public tf::OpKernel {
     tf::Env* env = ctx->env();
     std::atomic<int> held_open{0};
     const size_t nk = keys_.size();
+    // One file-system lookup for the batch, as ReadNpy's.
+    tf::FileSystem* fs = nullptr;
+    absl::string_view scheme;
+    if (kFromFile && n > 1 && env->GetFileSystemForFile(names(0), &fs).ok()) scheme = Scheme(names(0));
+    const auto file_system = [&](int64_t i) {
+      return fs != nullptr && Scheme(names(i)) == scheme ? fs : nullptr;
+    };
 
     Arena arena;  // What small archives' first reads keep, until the end of Compute.
     absl::InlinedVector<Element, 1> elements(n);
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i];
-      TF_RETURN_IF_ERROR(OpenArchive(env, names(i), i, batched, &e, &arena));
+      TF_RETURN_IF_ERROR(OpenArchive(env, file_system(i), names(i), i, batched, &e, &arena));
       e.members.resize(nk);
       const Region region = RegionOf(start, stop, i);
       bool complete = e.zip.complete();
@@ -117,7 +129,7 @@ class NpzOp : public tf::OpKernel {
       Element& e = elements[i];
       if (kFromFile && !e.zip.complete() && !e.file.is_open()) {
         // Closed after validation: open it again; the members must not have changed.
-        TF_RETURN_IF_ERROR(OpenArchive(env, names(i), i, batched, &e));
+        TF_RETURN_IF_ERROR(OpenArchive(env, file_system(i), names(i), i, batched, &e));
         for (size_t k = 0; k < nk; ++k) {
           Member& m = e.members[k];
           const ZipEntry before = m.member.entry();
@@ -135,7 +147,8 @@ class NpzOp : public tf::OpKernel {
         Member& m = e.members[k];
         const int at = static_cast<int>(k);
         if (strides[k] > 0) s = Convert(e, ReadElement(&m.reader, m.sel, outputs[k], i), i, batched, at);
-        // A whole read checks the member's CRC-32 (reading any bytes left).
+        // A whole read checks the member's CRC-32 (reading any bytes left)
+        // and a deflated member's end.
         if (s.ok() && m.sel.whole) s = Convert(e, m.member.Verify(), i, batched, at);
       }
       if (kFromFile) e.file.Close();
@@ -153,12 +166,12 @@ class NpzOp : public tf::OpKernel {
     return false;
   }
 
-  tf::Status OpenArchive(tf::Env* env, const tf::tstring& name, int64_t i, bool batched, Element* e,
-                         Arena* arena = nullptr) const {
+  tf::Status OpenArchive(tf::Env* env, tf::FileSystem* fs, const tf::tstring& name, int64_t i, bool batched,
+                         Element* e, Arena* arena = nullptr) const {
     ByteSource* source;
     if (kFromFile) {
       e->file.set_op(op_.substr(0, op_.size() - 2));
-      TF_RETURN_IF_ERROR(e->file.Open(env, name));
+      TF_RETURN_IF_ERROR(e->file.Open(env, name, fs));
       source = &e->file;
     } else {
       e->memory.reset(new MemorySource(name.data(), name.size()));
@@ -172,7 +185,7 @@ class NpzOp : public tf::OpKernel {
   tf::Status OpenMember(Element* e, size_t k, int64_t i, bool batched) const {
     const ZipEntry* entry = nullptr;
     TF_RETURN_IF_ERROR(Convert(*e, e->zip.Find(keys_[k], &entry), i, batched, kNoMember));
-    return Convert(*e, e->zip.OpenMember(*entry, &e->members[k].member), i, batched, kNoMember);
+    return Convert(*e, e->zip.OpenMember(*entry, &e->members[k].member, verify_crc_), i, batched, kNoMember);
   }
 
   std::string MemberContext(size_t k) const { return "member '" + keys_[k] + "': "; }
@@ -196,6 +209,7 @@ class NpzOp : public tf::OpKernel {
   std::vector<DType> dtypes_;
   std::vector<tf::PartialTensorShape> shapes_;
   Limits limits_;
+  bool verify_crc_ = true;
 };
 
 REGISTER_KERNEL_BUILDER(Name("TFNpy>ReadNpz").Device(tf::DEVICE_CPU), NpzOp<true>);

@@ -175,6 +175,7 @@ REGISTER_OP("TFNpy>ReadNpz")
     .Attr("shapes: list(shape)")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = 17179869184")
+    .Attr("verify_crc: bool = true")
     .SetShapeFn(NpzShape)
     .Doc(R"doc(
 Reads arrays from .npz archives (zip files of .npy members, np.savez and
@@ -192,6 +193,8 @@ shapes: The shape each key's whole array must have (unknown dims match any).
 max_header_size: Longest .npy header accepted, in characters.
 max_output_bytes: Largest region accepted from each member, checked before
   anything is allocated or inflated past the member's header.
+verify_crc: Check the CRC-32 of every member read whole (DataLoss if it
+  differs), as np.load does. False skips it, and only it.
 )doc");
 
 REGISTER_OP("TFNpy>DecodeNpz")
@@ -204,6 +207,7 @@ REGISTER_OP("TFNpy>DecodeNpz")
     .Attr("shapes: list(shape)")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = -1")
+    .Attr("verify_crc: bool = true")
     .SetShapeFn(NpzShape)
     .Doc(R"doc(
 Decodes arrays from the bytes of .npz archives: ReadNpz on contents held in

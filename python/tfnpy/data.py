@@ -361,14 +361,15 @@ def _column_blocks(csv_file, prefix, layout: _Layout, header: bool, lines_per_st
     )
 
 
-def _reader(layout: _Layout):
+def _reader(layout: _Layout, verify_crc: bool):
     """The map function from (batches of) columns to elements."""
 
     def one(paths, dtype, shape):
         if layout.keys is None:
             return read_npy(paths, dtype, shape=shape)
         # One archive open and one directory parse for all the keys.
-        got = read_npz(paths, dict(zip(layout.keys, dtype)), shape=dict(zip(layout.keys, shape)))
+        got = read_npz(paths, dict(zip(layout.keys, dtype)), shape=dict(zip(layout.keys, shape)),
+                       verify_crc=verify_crc)
         return got[layout.keys[0]] if layout.one_key else got
 
     def read(*cols):
@@ -401,6 +402,7 @@ def from_csv(
     cycle_length: int = 1,
     in_memory: bool = False,
     keys: Union[None, str, Sequence[str]] = None,
+    verify_crc: bool = True,
 ) -> tf.data.Dataset:
     """A dataset of the ``.npy`` files (or ``.npz`` archives) CSV files list, with their other columns.
 
@@ -476,6 +478,8 @@ def from_csv(
       keys: The members to read when the paths are ``.npz`` archives, as
         numpy names them (``"x"`` for ``x.npy``, ``"arr_0"``): a str, or a
         sequence of them read with one archive open.
+      verify_crc: With ``keys``: check each member's CRC-32, as ``read_npz``
+        does; ``False`` skips that check alone.
 
     Returns:
       A ``tf.data.Dataset``.
@@ -489,6 +493,8 @@ def from_csv(
     {'image': TensorSpec(shape=(64, 64, 3), dtype=tf.uint8, name=None), 'mask': TensorSpec(shape=(64, 64), dtype=tf.bool, name=None)}
     """
     files = _csv_files(csv_path)
+    if not isinstance(verify_crc, bool):
+        raise TypeError(f"verify_crc must be a bool, got {type(verify_crc).__name__}")
     if cycle_length < 1:
         raise ValueError(f"cycle_length must be >= 1, got {cycle_length}")
     if block_size is not None and block_size < 1:
@@ -534,7 +540,7 @@ def from_csv(
     # One read per batch or block: each tf.data stage costs more per element
     # than reading a small file, so small files are read many at a time and
     # handed out one by one (unbatch is cheap).
-    elements = rows.map(_reader(layout), **map_args)
+    elements = rows.map(_reader(layout, verify_crc), **map_args)
     if size > 1 and not batch_size:
         elements = elements.unbatch()
     return elements
