@@ -31,6 +31,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "worker.py")
 FLOOR_SRC = os.path.join(HERE, "floor", "floor.c")
+CRC_SHIM = os.path.join(HERE, "floor", "crc_shim.cc")
+CORE_DIR = os.path.join(os.path.dirname(HERE), "cc")  # cc/npy/crc32.cc, for floor.c --crc
 BATCH = 32
 
 # name -> on-disk dtype, result dtype, shape, memory order, files, passes over them per timed pass
@@ -76,8 +78,11 @@ TFNPY_PIPELINES = ["decode_npy", "batched_decode", "read_npy", "batched_read_npy
 # (worker.py), and the syscall and memcpy floors (floor/floor.c) at 1 and --threads threads.
 ONE_CALL = "read_npy_one_call"
 NPZ_ONE_CALL = "read_npz_one_call"
+# Stored .npz cases only: read_npz with verify_crc=False (every check but the CRC-32).
+NOCRC_ROWS = ["batched_read_npz_nocrc", "read_npz_one_call_nocrc"]
 FLOOR_KINDS = ("syscall_floor", "memcpy_floor")
 INFLATE_FLOOR = "inflate_floor"  # deflated .npz cases only: zlib inflating the members from memory
+CRC_FLOOR = "syscall_crc_floor"  # stored .npz cases only: the syscall floor, each slice read then CRC-32'd
 SCALING_PIPELINES = ["seed_numpy_function", "decode_npy"]
 SCALING_NPC = ["1", "2", "autotune"]
 CMD_TIMEOUT = 600.0  # seconds one worker command may take before the worker is killed
@@ -190,48 +195,69 @@ def page_cache(paths):
 def build_floor(build_dir, zlib=None):
     """Compile floor/floor.c with the machine's C compiler ($CC, else cc, else gcc)
     into build_dir. zlib: (include dir, library file) of the zlib ReadNpz uses
-    (TensorFlow's), for the inflate floor; without it, or if that build fails, the
-    floor is built without its inflate mode. Returns (binary, how it was built,
-    has inflate) or (None, why not, False)."""
+    (TensorFlow's), for the inflate floor and, with a C++ compiler ($CXX, else c++,
+    else g++), the CRC floor (floor.c --crc, linked to tfnpy's cc/npy/crc32.cc);
+    without them, or if that build fails, the floor is built without those modes.
+    Returns (binary, how it was built, {"inflate": bool, "crc": bool}) or (None, why
+    not, {})."""
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    cxx = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
     if not cc:
-        return None, "no C compiler ($CC, cc or gcc) found: floor rows skipped", False
+        return None, "no C compiler ($CC, cc or gcc) found: floor rows skipped", {}
     os.makedirs(build_dir, exist_ok=True)
     out = os.path.join(build_dir, "floor")
-    base = shlex.split(cc) + ["-O2", "-std=c11", "-pthread", "-o", out, FLOOR_SRC]
-    tries = []
+    flags = ["-O2", "-std=c11", "-pthread"]
+    tries = []  # (commands, how, modes)
     if zlib:
         inc, lib = zlib
-        tries.append((base + ["-DFLOOR_ZLIB", "-I" + inc, lib, "-Wl,-rpath," + os.path.dirname(lib)],
-                      " -DFLOOR_ZLIB, linked to %s" % os.path.basename(lib)))
-    tries.append((base, ""))
+        link = [lib, "-Wl,-rpath," + os.path.dirname(lib)]
+        if cxx:
+            objs = [os.path.join(build_dir, n) for n in ("floor.o", "crc32.o", "crc_shim.o")]
+            tries.append(([shlex.split(cc) + flags + ["-DFLOOR_ZLIB", "-DFLOOR_CRC", "-I" + inc, "-c", FLOOR_SRC,
+                                                      "-o", objs[0]],
+                           shlex.split(cxx) + ["-O2", "-I" + CORE_DIR, "-I" + inc, "-c",
+                                               os.path.join(CORE_DIR, "npy", "crc32.cc"), "-o", objs[1]],
+                           shlex.split(cxx) + ["-O2", "-I" + CORE_DIR, "-c", CRC_SHIM, "-o", objs[2]],
+                           shlex.split(cxx) + ["-pthread", "-o", out] + objs + link],
+                          " -DFLOOR_ZLIB -DFLOOR_CRC, with cc/npy/crc32.cc (%s -O2), linked to %s"
+                          % (cxx, os.path.basename(lib)), {"inflate": True, "crc": True}))
+        tries.append(([shlex.split(cc) + flags + ["-o", out, FLOOR_SRC, "-DFLOOR_ZLIB", "-I" + inc] + link],
+                      " -DFLOOR_ZLIB, linked to %s" % os.path.basename(lib), {"inflate": True, "crc": False}))
+    tries.append(([shlex.split(cc) + flags + ["-o", out, FLOOR_SRC]], "", {"inflate": False, "crc": False}))
     why = ""
-    for cmd, extra in tries:
+    for cmds, extra, modes in tries:
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            for cmd in cmds:
+                p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+                if p.returncode != 0:
+                    break
             ver = subprocess.run(shlex.split(cc) + ["--version"], capture_output=True, text=True, timeout=30).stdout
         except (OSError, subprocess.TimeoutExpired) as ex:
-            return None, "building floor.c failed (%s): floor rows skipped" % ex, False
+            return None, "building floor.c failed (%s): floor rows skipped" % ex, {}
         if p.returncode == 0:
-            return out, "`%s -O2 -std=c11 -pthread%s` (%s)" % (cc, extra, (ver.splitlines() or ["?"])[0]), bool(extra)
+            return out, "`%s -O2 -std=c11 -pthread%s` (%s)" % (cc, extra, (ver.splitlines() or ["?"])[0]), modes
         why = "`%s` failed: %s" % (" ".join(cmd), p.stderr.strip()[-300:])
         log("floor.c: %s" % why)
-    return None, why + "; floor rows skipped", False
+    return None, why + "; floor rows skipped", {}
 
 
-def floor_entries(floor_bin, why, case, threads_list, inflate=False):
+def floor_entries(floor_bin, why, case, threads_list, modes=None):
     """Harness entries for the syscall and memcpy floors of a case (and the inflate
-    floor of a deflated .npz case), one per thread count; each is a floor.c process
-    serving the same line protocol as worker.py."""
+    floor of a deflated .npz case, the CRC floor of a stored one), one per thread
+    count; each is a floor.c process serving the same line protocol as worker.py."""
+    modes = modes or {}
     entries = []
-    for t in threads_list if case.get("npz") == "deflated" else []:
-        e = {"label": floor_label(INFLATE_FLOOR, t), "spec": {"pipeline": INFLATE_FLOOR, "threads": t}}
-        if floor_bin is None or not inflate:
-            e["skip"] = why if floor_bin is None else "floor.c built without zlib (see the log): no inflate floor"
-        else:
-            e["argv"] = [floor_bin, "--serve", "--threads", str(t), "--repeat", str(case["repeat"]),
-                         "--inflate", case["members"]]
-        entries.append(e)
+    # (kind, the .npz cases it is for, floor.c's mode it needs, its work arguments)
+    npz_floors = [(INFLATE_FLOOR, "deflated", "inflate", ["--inflate", case["members"]]),
+                  (CRC_FLOOR, "stored", "crc", ["--list", case["list"], "--crc"])]
+    for kind, npz, mode, work in npz_floors:
+        for t in threads_list if case.get("npz") == npz else []:
+            e = {"label": floor_label(kind, t), "spec": {"pipeline": kind, "threads": t}}
+            if floor_bin is None or not modes.get(mode):
+                e["skip"] = why if floor_bin is None else "floor.c built without its %s mode (see the log)" % mode
+            else:
+                e["argv"] = [floor_bin, "--serve", "--threads", str(t), "--repeat", str(case["repeat"])] + work
+            entries.append(e)
     for kind in FLOOR_KINDS:
         for t in threads_list:
             e = {"label": floor_label(kind, t), "spec": {"pipeline": kind, "threads": t}}
@@ -454,6 +480,8 @@ def summarize(results, expected, file_bytes, threads=None):
             r["x_syscall"] = per_pass_ratio(r, floor_label("syscall_floor", threads))
             r["x_memcpy"] = per_pass_ratio(r, floor_label("memcpy_floor", threads))
         r["x_inflate"] = per_pass_ratio(r, floor_label(INFLATE_FLOOR, 1))  # zlib's own, one thread
+        if threads:
+            r["x_crc"] = per_pass_ratio(r, floor_label(CRC_FLOOR, threads))
         base = r["ready"].get("rss_imported_kb")
         if r.get("maxrss_kb") and base:
             r["rss_peak_mb"] = r["maxrss_kb"] / 1024
@@ -499,10 +527,13 @@ def fmt_x(x):
 
 
 def pipeline_table(results):
-    inflate = any(r.get("x_inflate") for r in results)  # a deflated .npz case: one more column
+    # An .npz case has one more column: deflated, × zlib's inflate; stored, × the CRC floor.
+    extra = next(((k, t) for k, t in (("x_inflate", " × inflate 1t |"), ("x_crc", " × syscall+crc |"))
+                  if any(r.get(k) for r in results)), None)
+    inflate = extra is not None
     lines = [
         "| pipeline | elements/s | MB/s | × seed | × floor | × syscall | × memcpy |%s spread | peak RSS MB (Δ) | note |"
-        % (" × inflate 1t |" if inflate else ""),
+        % (extra[1] if extra else ""),
         "|---|---:|---:|---:|---:|---:|---:|%s---:|---:|---|" % ("---:|" if inflate else ""),
     ]
     for r in results:
@@ -513,7 +544,7 @@ def pipeline_table(results):
             lines.append("| %s | %s | %s | %s | %s | %s | %s |%s %.0f%% | %s | %s |" % (
                 r["label"], fmt_int(r["eps"]), mbps, fmt_x(r["x_seed"]), fmt_x(r["x_floor"]),
                 fmt_x(r.get("x_syscall")), fmt_x(r.get("x_memcpy")),
-                " %s |" % fmt_x(r.get("x_inflate")) if inflate else "", 100 * r["spread"], rss, note))
+                " %s |" % fmt_x(r.get(extra[0])) if inflate else "", 100 * r["spread"], rss, note))
         else:
             lines.append("| %s | – | – | – | – | – | – |%s – | – | %s: %s |" % (
                 r["label"], " – |" if inflate else "", r["status"], r["note"]))
@@ -632,10 +663,29 @@ def evaluate_targets(cases, micro, threads=None):
     pair_target("small", "batched_decode", "decode_npy", 1.5)
     # .npz: stored members as fast as the same arrays in .npy files; deflated ones at
     # 0.8x zlib's own one-thread inflate (the batch's files in parallel).
+    def crc_bound_target(case, a, b, minimum):
+        """a ÷ b against the most a reader that CRCs every byte can reach: the CRC
+        floor ÷ the syscall floor, per pass."""
+        title = "%s: %s ≥ %s× %s × (CRC floor ÷ syscall floor)" % (case, a, minimum, b)
+        ra, rb = get(case, a), get(case, b)
+        fc, fs = get(case, floor_label(CRC_FLOOR, threads)), get(case, floor_label("syscall_floor", threads))
+        if ra and rb and fc and fs and threads:
+            n = min(len(x["seconds"]) for x in (ra, rb, fc, fs))
+            ratio = statistics.median((rb["seconds"][i] / ra["seconds"][i]) / (fs["seconds"][i] / fc["seconds"][i])
+                                      for i in range(n))
+            bound = statistics.median(fs["seconds"][i] / fc["seconds"][i] for i in range(n))
+            rows.append((title, "(%s / %s) ÷ %s" % (a, b, fmt_x(bound)), fmt_x(ratio), ratio >= minimum))
+        else:
+            rows.append((title, "–", "not measured", None))
+
     for c in ("small_npz", "medium_npz"):
         if c in cases:
             pair_target(c, "batched_read_npz", "batched_read_npy", 0.9)
             pair_target(c, NPZ_ONE_CALL, ONE_CALL, 0.9)
+            crc_bound_target(c, "batched_read_npz", "batched_read_npy", 0.9)
+            crc_bound_target(c, NPZ_ONE_CALL, ONE_CALL, 0.9)
+            pair_target(c, "batched_read_npz_nocrc", "batched_read_npy", 0.9)
+            pair_target(c, "read_npz_one_call_nocrc", ONE_CALL, 0.9)
     if "medium_npz_deflated" in cases:
         ratio_target("medium_npz_deflated", ["batched_read_npz", NPZ_ONE_CALL, "read_npz"], "x_inflate", 0.8,
                      "medium_npz_deflated: ≥ 0.8× zlib's one-thread inflate")
@@ -746,8 +796,8 @@ def main(argv=None):
     data_dir = os.path.abspath(args.data_dir)
     threads = args.threads or machine_info()["nproc"]
     threads_list = sorted({1, threads})
-    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] +
-                                  [floor_label(k, t) for k in FLOOR_KINDS + (INFLATE_FLOOR,) for t in threads_list]))
+    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + NOCRC_ROWS +
+                                  [floor_label(k, t) for k in FLOOR_KINDS + (INFLATE_FLOOR, CRC_FLOOR) for t in threads_list]))
     wanted = [p.strip() for p in args.pipelines.split(",") if p.strip()] if args.pipelines else rows_all
     for p in wanted:
         if p not in rows_all:
@@ -767,7 +817,7 @@ def main(argv=None):
     info.update(probe["versions"])
     caps = probe["capabilities"]
     zlib = (probe["versions"].get("tf_zlib_include"), probe["versions"].get("tf_framework_lib"))
-    floor_bin, floor_how, floor_inflate = build_floor(os.path.join(data_dir, "build"), zlib if all(zlib) else None)
+    floor_bin, floor_how, floor_modes = build_floor(os.path.join(data_dir, "build"), zlib if all(zlib) else None)
     log("floor.c: %s" % (floor_how if floor_bin else "NOT BUILT: " + floor_how))
     log("tensorflow %s, numpy %s, tfnpy %s" % (info["tensorflow"], info["numpy"],
                                                info["tfnpy_file"] or "NOT IMPORTABLE: %s" % info["tfnpy_error"]))
@@ -797,9 +847,11 @@ def main(argv=None):
         log("%s: page-caching %d files (load average %.2f)" % (c, len(cases[c]["paths"]), os.getloadavg()[0]))
         cases[c]["loadavg_start"] = os.getloadavg()[0]
         page_cache(cases[c]["paths"])
-        rows = NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] if cases[c]["npz"] else PIPELINES + [ONE_CALL]
+        rows = PIPELINES + [ONE_CALL]
+        if cases[c]["npz"]:
+            rows = NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + (NOCRC_ROWS if cases[c]["npz"] == "stored" else [])
         entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": p, "npc": "autotune", "case": case_spec(c)}}
-                   for p in rows] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_inflate)
+                   for p in rows] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_modes)
         res = run_group(c, [e for e in entries if e["label"] in wanted], passes, log_dir)
         cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"], threads)
 
@@ -837,7 +889,9 @@ def main(argv=None):
               "`%s` is one eager `read_npy` op call over all of a case's paths (as many calls per pass as the case "
               "repeats its files)" % (threads, ONE_CALL))
     md.append("- floors (`benchmarks/floor/floor.c`, %s): open + pread + close per file (syscall) and a memcpy of each "
-              "file's data (memcpy), at %s threads; × syscall and × memcpy are per-pass ratios to the %d-thread floors" % (
+              "file's data (memcpy), at %s threads; × syscall and × memcpy are per-pass ratios to the %d-thread floors; "
+              "stored .npz cases also have the CRC floor, the syscall floor with each 256 KiB read CRC-32'd "
+              "(tfnpy's CRC, as ReadNpz checks a member): × syscall+crc" % (
                   floor_how if floor_bin else "NOT BUILT: " + floor_how, " and ".join(map(str, threads_list)), threads))
     md.append("- every pipeline: `map(num_parallel_calls=AUTOTUNE).batch(%d).prefetch(AUTOTUNE)` on page-cached files, "
               "drained by a `tf.function` loop over the iterator (iterator teardown not timed); medians over passes, ratios are medians of "

@@ -231,14 +231,19 @@ def read_npz(c):
     return c.paths_ds().map(f, num_parallel_calls=c.npc).batch(c.batch).prefetch(AUTOTUNE)
 
 
-def batched_read_npz(c):
+def batched_read_npz(c, **kwargs):
     need("read_npz")
     tdt, shape, key = c.tf_dtype, c.shape, c.key
 
     def f(p):
-        return tfnpy.read_npz(p, key, tdt, shape=shape)
+        return tfnpy.read_npz(p, key, tdt, shape=shape, **kwargs)
 
     return c.paths_ds().batch(c.batch).map(f, num_parallel_calls=c.npc).prefetch(AUTOTUNE)
+
+
+def batched_read_npz_nocrc(c):
+    """batched_read_npz with verify_crc=False: every check but the CRC-32."""
+    return batched_read_npz(c, verify_crc=False)
 
 
 def _from_csv(c, **kwargs):
@@ -272,16 +277,21 @@ def read_npy_one_call(c):
     return call
 
 
-def read_npz_one_call(c):
+def read_npz_one_call(c, **kwargs):
     """read_npy_one_call for .npz archives: one read_npz op call over all paths."""
     need("read_npz")
     tdt, shape, key = c.tf_dtype, c.shape, c.key
     paths = tf.constant(c.paths)
 
     def call():
-        return tfnpy.read_npz(paths, key, tdt, shape=shape)
+        return tfnpy.read_npz(paths, key, tdt, shape=shape, **kwargs)
 
     return call
+
+
+def read_npz_one_call_nocrc(c):
+    """read_npz_one_call with verify_crc=False."""
+    return read_npz_one_call(c, verify_crc=False)
 
 
 def from_csv_batched(c):
@@ -335,6 +345,8 @@ PIPELINES = {
     "read_npz": read_npz,
     "batched_read_npz": batched_read_npz,
     "read_npz_one_call": read_npz_one_call,
+    "batched_read_npz_nocrc": batched_read_npz_nocrc,
+    "read_npz_one_call_nocrc": read_npz_one_call_nocrc,
 }
 NPY_TWIN_ROWS = ("read_npy", "batched_read_npy", "read_npy_one_call")  # in .npz cases: read the .npy files
 

@@ -13,6 +13,11 @@
  *       --chunked: the buffer holds BYTES only and every pread of a larger file
  *       reads the next BYTES of it into the buffer's start (a cache-resident
  *       destination: faster for large files, but it keeps none of the data).
+ *       --crc (built with -DFLOOR_CRC and crc_shim.cc): each file's bytes are
+ *       read in slices of 256 KiB, and the CRC-32 of each slice is computed
+ *       right after its pread, as ReadNpz checks a stored member: the floor of
+ *       a checked read (tfnpy's own CRC-32, cc/npy/crc32.cc: carry-less
+ *       multiplies, bound by their throughput).
  *   floor --memcpy --count N --bytes B [--threads T] [--repeat K] [--reps R]
  *       The memcpy floor. N copies of B bytes, copy i from bytes [i*B, (i+1)*B)
  *       of one N*B-byte source (as big as the files' data in the page cache)
@@ -57,6 +62,10 @@
 #ifdef FLOOR_ZLIB
 #include <zlib.h>
 #endif
+#ifdef FLOOR_CRC
+unsigned floor_crc32(unsigned crc, const void *data, size_t n); /* crc_shim.cc */
+#define CRC_SLICE (256 * 1024)
+#endif
 
 #define MAX_REPS 1000
 
@@ -69,6 +78,7 @@ struct job {
   char *buf;             /* per-thread destination */
   size_t cap;            /* its size */
   int chunked;           /* pread mode: every read into buf's start */
+  int crc;               /* pread mode: CRC-32 of every slice read */
   int repeat;
   const char **streams;   /* inflate mode: the compressed members */
   const size_t *csizes, *usizes;
@@ -111,9 +121,14 @@ static void *pread_files(void *arg) {
         return NULL;
       }
       size_t off = 0;
+      unsigned crc = 0;
       for (;;) {
         size_t want = j->chunked ? j->cap : j->cap - off;
-        ssize_t n = pread(fd, j->chunked ? j->buf : j->buf + off, want, (off_t)off);
+#ifdef FLOOR_CRC
+        if (j->crc && !j->chunked && want > CRC_SLICE) want = CRC_SLICE;
+#endif
+        char *dst = j->chunked ? j->buf : j->buf + off;
+        ssize_t n = pread(fd, dst, want, (off_t)off);
         if (n < 0) {
           if (errno == EINTR) continue;
           snprintf(j->error, sizeof j->error, "pread %s: %s", j->paths[i], strerror(errno));
@@ -121,9 +136,13 @@ static void *pread_files(void *arg) {
           return NULL;
         }
         off += (size_t)n;
+#ifdef FLOOR_CRC
+        if (j->crc) crc = floor_crc32(crc, dst, (size_t)n);
+#endif
         if ((size_t)n < want || (!j->chunked && off == j->cap)) break; /* short: end of file */
       }
       close(fd);
+      j->sink += crc;
       j->bytes += off;
     }
   }
@@ -249,7 +268,7 @@ static long long arg_int(const char *name, const char *v, long long min) {
 
 int main(int argc, char **argv) {
   const char *list = NULL;
-  int threads = 1, repeat = 1, reps = 5, serve = 0, memcpy_mode = 0, chunked = 0, inflate_mode = 0;
+  int threads = 1, repeat = 1, reps = 5, serve = 0, memcpy_mode = 0, chunked = 0, inflate_mode = 0, crc = 0;
   size_t buf_bytes = 16 * 1024, count = 0, nbytes = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -257,6 +276,13 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--serve")) { serve = 1; continue; }
     if (!strcmp(a, "--memcpy")) { memcpy_mode = 1; continue; }
     if (!strcmp(a, "--chunked")) { chunked = 1; continue; }
+    if (!strcmp(a, "--crc")) {
+#ifndef FLOOR_CRC
+      die("--crc needs floor.c built with -DFLOOR_CRC and crc_shim.cc");
+#endif
+      crc = 1;
+      continue;
+    }
     if (!v) die("unknown option or missing value: %s (see the comment at the top of floor.c)", a);
     i++;
     if (!strcmp(a, "--list")) list = v;
@@ -336,10 +362,10 @@ int main(int argc, char **argv) {
   struct job jobs[threads];
   for (int t = 0; t < threads; t++) {
     jobs[t] = (struct job){.paths = paths, .src = src, .streams = streams, .csizes = csizes, .usizes = usizes, .nbytes = nbytes, .cap = cap,
-                           .chunked = chunked, .repeat = repeat, .buf = xalloc(cap),
+                           .chunked = chunked, .crc = crc, .repeat = repeat, .buf = xalloc(cap),
                            .begin = count * t / threads, .end = count * (t + 1) / threads};
   }
-  const char *mode = inflate_mode ? "inflate" : memcpy_mode ? "memcpy" : chunked ? "pread-chunked" : "pread";
+  const char *mode = inflate_mode ? "inflate" : memcpy_mode ? "memcpy" : chunked ? "pread-chunked" : crc ? "pread+crc" : "pread";
   unsigned long long bytes;
   const char *error;
 
