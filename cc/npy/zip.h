@@ -120,10 +120,9 @@ class ZipArchive {
 
   // Checks the member's local header against its central entry and its
   // bounds, method and declared sizes; then *out reads its bytes. Without
-  // verify_crc the member's bytes are not checksummed: a stored member then
-  // reads as fast as a .npy file (the CRC-32 of every byte costs about a
-  // fifth of a page-cached read here), trusting the storage as np.load does
-  // not. Every other check stays.
+  // verify_crc the member's bytes are not checksummed (the CRC-32 of every
+  // byte costs up to a fifth of a page-cached read), trusting the storage as
+  // np.load does not; every other check stays.
   Status OpenMember(const ZipEntry& entry, ZipMember* out, bool verify_crc = true);
 
   // Bytes of the archive, from the bytes held since Open when they cover
@@ -146,8 +145,8 @@ class ZipArchive {
   uint64_t size_ = 0;
   // Bytes held from Open: the archive's start and its end records.
   // Held bytes: owned, or in the caller's arena. Never zero-filled first, and
-  // only as many as were read (a 64 KiB buffer per small archive costs more
-  // than reading it).
+  // only as many as were read (a zero-filled buffer of kHeadRead bytes per
+  // small archive cost more than reading it).
   struct Held {
     std::unique_ptr<char[]> owned;
     const char* bytes = nullptr;

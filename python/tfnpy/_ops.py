@@ -397,9 +397,8 @@ def read_npz(
         (``ResourceExhaustedError``); ``None`` for no cap. Default 16 GiB.
       verify_crc: Check the CRC-32 of every member read whole, as
         ``np.load`` does. ``False`` skips that check alone (every other
-        check stays): a stored member then reads as fast as the same
-        ``.npy`` file; with it, checksumming every byte costs about a fifth
-        of a page-cached read (README, "Speed").
+        check stays), for storage you trust: checksumming every byte costs
+        up to a fifth of a page-cached read (README, "Speed").
 
     Returns:
       A tensor, or a dict of tensors for a dict of keys.
