@@ -530,11 +530,10 @@ def pipeline_table(results):
     # An .npz case has one more column: deflated, × zlib's inflate; stored, × the CRC floor.
     extra = next(((k, t) for k, t in (("x_inflate", " × inflate 1t |"), ("x_crc", " × syscall+crc |"))
                   if any(r.get(k) for r in results)), None)
-    inflate = extra is not None
     lines = [
         "| pipeline | elements/s | MB/s | × seed | × floor | × syscall | × memcpy |%s spread | peak RSS MB (Δ) | note |"
         % (extra[1] if extra else ""),
-        "|---|---:|---:|---:|---:|---:|---:|%s---:|---:|---|" % ("---:|" if inflate else ""),
+        "|---|---:|---:|---:|---:|---:|---:|%s---:|---:|---|" % ("---:|" if extra else ""),
     ]
     for r in results:
         if r["status"] == "ok" and r.get("eps"):
@@ -544,10 +543,10 @@ def pipeline_table(results):
             lines.append("| %s | %s | %s | %s | %s | %s | %s |%s %.0f%% | %s | %s |" % (
                 r["label"], fmt_int(r["eps"]), mbps, fmt_x(r["x_seed"]), fmt_x(r["x_floor"]),
                 fmt_x(r.get("x_syscall")), fmt_x(r.get("x_memcpy")),
-                " %s |" % fmt_x(r.get(extra[0])) if inflate else "", 100 * r["spread"], rss, note))
+                " %s |" % fmt_x(r.get(extra[0])) if extra else "", 100 * r["spread"], rss, note))
         else:
             lines.append("| %s | – | – | – | – | – | – |%s – | – | %s: %s |" % (
-                r["label"], " – |" if inflate else "", r["status"], r["note"]))
+                r["label"], " – |" if extra else "", r["status"], r["note"]))
     return lines
 
 
