@@ -80,6 +80,9 @@ ONE_CALL = "read_npy_one_call"
 NPZ_ONE_CALL = "read_npz_one_call"
 # Stored .npz cases only: read_npz with verify_crc=False (every check but the CRC-32).
 NOCRC_ROWS = ["batched_read_npz_nocrc", "read_npz_one_call_nocrc"]
+# Medium and large cases: the same reads with TFNPY_HUGE_PAGES=0 in the worker's
+# environment (no transparent-huge-page advice on the output; cc/tf/batch.cc).
+NO_THP_ROWS = {"batched_read_npy_no_thp": "batched_read_npy", "read_npy_one_call_no_thp": ONE_CALL}
 FLOOR_KINDS = ("syscall_floor", "memcpy_floor")
 INFLATE_FLOOR = "inflate_floor"  # deflated .npz cases only: zlib inflating the members from memory
 CRC_FLOOR = "syscall_crc_floor"  # stored .npz cases only: the syscall floor, each slice read then CRC-32'd
@@ -375,7 +378,7 @@ def run_group(group, entries, passes, log_dir):
             res["status"], res["note"], res["ready"] = "skipped", e["skip"], {}
             continue
         workers[e["label"]] = Worker(e["spec"], os.path.join(log_dir, "%s-%s.log" % (group, e["label"])),
-                                     argv=e.get("argv"))
+                                     argv=e.get("argv"), env=e.get("env"))
     active = []
     for res in results:
         w = workers.get(res["label"])
@@ -660,6 +663,11 @@ def evaluate_targets(cases, micro, threads=None):
             rows.append((title, "–", "not measured", None))
 
     pair_target("small", "batched_decode", "decode_npy", 1.5)
+    # The huge-page advice on outputs (cc/tf/batch.cc) must never cost speed.
+    for c in ("medium", "large"):
+        if c in cases:
+            for row, base in NO_THP_ROWS.items():
+                pair_target(c, base, row, 1.0)
     # .npz: stored members as fast as the same arrays in .npy files; deflated ones at
     # 0.8x zlib's own one-thread inflate (the batch's files in parallel).
     def crc_bound_target(case, a, b, minimum):
@@ -795,7 +803,7 @@ def main(argv=None):
     data_dir = os.path.abspath(args.data_dir)
     threads = args.threads or machine_info()["nproc"]
     threads_list = sorted({1, threads})
-    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + NOCRC_ROWS +
+    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + NOCRC_ROWS + list(NO_THP_ROWS) +
                                   [floor_label(k, t) for k in FLOOR_KINDS + (INFLATE_FLOOR, CRC_FLOOR) for t in threads_list]))
     wanted = [p.strip() for p in args.pipelines.split(",") if p.strip()] if args.pipelines else rows_all
     for p in wanted:
@@ -846,10 +854,11 @@ def main(argv=None):
         log("%s: page-caching %d files (load average %.2f)" % (c, len(cases[c]["paths"]), os.getloadavg()[0]))
         cases[c]["loadavg_start"] = os.getloadavg()[0]
         page_cache(cases[c]["paths"])
-        rows = PIPELINES + [ONE_CALL]
+        rows = PIPELINES + [ONE_CALL] + (list(NO_THP_ROWS) if c in ("medium", "large") else [])
         if cases[c]["npz"]:
             rows = NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + (NOCRC_ROWS if cases[c]["npz"] == "stored" else [])
-        entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": p, "npc": "autotune", "case": case_spec(c)}}
+        entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": NO_THP_ROWS.get(p, p), "npc": "autotune",
+                                         "case": case_spec(c)}, "env": {"TFNPY_HUGE_PAGES": "0"} if p in NO_THP_ROWS else None}
                    for p in rows] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_modes)
         res = run_group(c, [e for e in entries if e["label"] in wanted], passes, log_dir)
         cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"], threads)

@@ -10,6 +10,7 @@ shows that a row range reads only its rows.
 
 import os
 import re
+import subprocess
 import sys
 import uuid
 import zlib
@@ -675,3 +676,96 @@ def test_tf_data_error_names_the_file(files):
     with pytest.raises(tf.errors.InvalidArgumentError) as e:
         list(ds.as_numpy_iterator())
     assert f"ReadNpy: '{bad}': data truncated" in e.value.message
+
+
+# ----------------------------------------------------------------------------
+# Output memory: a large output's whole 2 MiB pages are advised as transparent
+# huge pages (cc/tf/batch.cc); TFNPY_HUGE_PAGES=0 turns that off.
+
+
+def _thp_mode():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            m = re.search(r"\[(\w+)\]", f.read())
+    except OSError:
+        return None
+    return m.group(1) if m else None
+
+
+class _DLPackView:
+    """The tensor's own buffer as numpy sees it (Tensor.numpy() may copy)."""
+
+    def __init__(self, t):
+        self.capsule = tf.experimental.dlpack.to_dlpack(t)
+
+    def __dlpack__(self, **kwargs):
+        return self.capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)  # kDLCPU
+
+
+def _thp_eligible(t):
+    """THPeligible of the mapping that holds the middle of tensor t's buffer:
+    inside the advised range for any output of at least 6 MiB."""
+    a = np.from_dlpack(_DLPackView(t))
+    address = a.ctypes.data + a.nbytes // 2
+    inside = False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            m = re.match(r"([0-9a-f]+)-([0-9a-f]+) ", line)
+            if m:
+                inside = int(m.group(1), 16) <= address < int(m.group(2), 16)
+            elif inside and line.startswith("THPeligible:"):
+                return int(line.split()[1])
+    raise AssertionError("no THPeligible line for the tensor's mapping")
+
+
+def _big_batch(tmp_path):
+    """8 float32 arrays of 1 MiB as .npy files and as .npz archives."""
+    arrays = [sample_array("float32", (512, 512), seed=s) for s in range(8)]
+    npy, npz = [], []
+    for i, a in enumerate(arrays):
+        npy.append(str(tmp_path / f"a{i}.npy"))
+        npz.append(str(tmp_path / f"a{i}.npz"))
+        np.save(npy[-1], a)
+        np.savez(npz[-1], x=a)
+    return arrays, npy, npz
+
+
+# Run in a fresh process each: numpy advises its own large arrays (over
+# 4 MiB) the same way, and memory it frees may come back as a tensor's.
+BIG_READS_SCRIPT = """
+import sys, tensorflow as tf, tfnpy
+sys.path.insert(0, sys.argv[1])
+import test_read_npy as t
+npy, npz = sys.argv[2:10], sys.argv[10:18]
+outs = {"read_npy": tfnpy.read_npy(npy, tf.float32),
+        "decode_npy": tfnpy.decode_npy([tf.io.read_file(p) for p in npy], tf.float32),
+        "read_npz": tfnpy.read_npz(npz, "x", tf.float32)}
+for how, out in outs.items():
+    print(how, t._thp_eligible(out))
+"""
+
+
+def _eligibility(tmp_path, huge_pages):
+    """{entry point: THPeligible of its 8 MiB output} in a fresh process."""
+    _, npy, npz = _big_batch(tmp_path)
+    env = dict(os.environ, TFNPY_HUGE_PAGES=huge_pages)
+    here = os.path.dirname(os.path.abspath(__file__))
+    p = subprocess.run([sys.executable, "-c", BIG_READS_SCRIPT, here] + npy + npz, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return dict((how, int(v)) for how, v in (line.split() for line in p.stdout.splitlines()))
+
+
+@pytest.mark.skipif(_thp_mode() not in ("madvise", "always"),
+                    reason="needs Linux transparent huge pages (madvise or always)")
+def test_large_output_is_advised_as_huge_pages(tmp_path):
+    assert _eligibility(tmp_path, "1") == {"read_npy": 1, "decode_npy": 1, "read_npz": 1}
+
+
+@pytest.mark.skipif(_thp_mode() != "madvise",
+                    reason="needs transparent huge pages in madvise mode (always makes every mapping eligible)")
+def test_huge_pages_off_by_environment(tmp_path):
+    assert _eligibility(tmp_path, "0") == {"read_npy": 0, "decode_npy": 0, "read_npz": 0}

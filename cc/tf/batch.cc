@@ -2,6 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "absl/container/inlined_vector.h"
 #include "tensorflow/core/platform/errors.h"
@@ -48,6 +55,43 @@ tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_
   return tf::OkStatus();
 }
 
+namespace {
+
+// TFNPY_HUGE_PAGES=0 in the environment turns the advice below off; read once.
+bool HugePagesWanted() {
+  static const bool wanted = [] {
+    const char* v = std::getenv("TFNPY_HUGE_PAGES");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return wanted;
+}
+
+// A batch output is usually fresh memory: TensorFlow's default CPU allocator
+// is malloc, which maps blocks over 32 MiB anew for each call, so every 4 KiB
+// page of the output costs a page fault and a zeroing inside the reads that
+// fill it. That cost 1.8-3x in reading speed for 224x224x3 float32 batches of
+// 64 and 1,000 files (benchmarks/README.md). Asking for transparent huge pages
+// turns 512 of those faults into one. Only the whole 2 MiB pages inside the
+// output are advised: the reads then write every byte of them, so this holds
+// no memory the tensor does not use. Advice only: on a kernel without THP, or
+// with THP "never", or on memory madvise cannot advise, nothing changes.
+void AdviseHugePages(const char* data, size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  const uintptr_t at = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t begin = (at + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (at + n) & ~(kHuge - 1);
+  if (end > begin && HugePagesWanted()) {
+    (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // Advice: its result is not needed.
+  }
+#else
+  (void)data;
+  (void)n;
+#endif
+}
+
+}  // namespace
+
 tf::Status AllocateBatch(tf::OpKernelContext* ctx, const BatchSpec& spec, tf::Tensor** output,
                          uint64_t* stride) {
   tf::TensorShape array;
@@ -73,7 +117,9 @@ tf::Status AllocateBatch(tf::OpKernelContext* ctx, const BatchSpec& spec, tf::Te
   tf::TensorShape shape;
   if (spec.batched) TF_RETURN_IF_ERROR(shape.AddDimWithStatus(spec.n));
   shape.AppendShape(array);
-  return ctx->allocate_output(spec.output, shape, output);
+  TF_RETURN_IF_ERROR(ctx->allocate_output(spec.output, shape, output));
+  AdviseHugePages((*output)->tensor_data().data(), (*output)->tensor_data().size());
+  return tf::OkStatus();
 }
 
 }  // namespace tfnpy
