@@ -80,9 +80,17 @@ ONE_CALL = "read_npy_one_call"
 NPZ_ONE_CALL = "read_npz_one_call"
 # Stored .npz cases only: read_npz with verify_crc=False (every check but the CRC-32).
 NOCRC_ROWS = ["batched_read_npz_nocrc", "read_npz_one_call_nocrc"]
-# Medium and large cases: the same reads with TFNPY_HUGE_PAGES=0 in the worker's
-# environment (no transparent-huge-page advice on the output; cc/tf/batch.cc).
-NO_THP_ROWS = {"batched_read_npy_no_thp": "batched_read_npy", "read_npy_one_call_no_thp": ONE_CALL}
+# Medium and large cases: the same reads in a worker with one more environment
+# variable: TFNPY_HUGE_PAGES=0 (no transparent-huge-page advice on the outputs,
+# cc/tf/batch.cc), or TensorFlow's pooling CPU allocator instead of malloc.
+# {row: (the row it repeats, its environment)}
+ENV_ROWS = {
+    "batched_read_npy_no_thp": ("batched_read_npy", {"TFNPY_HUGE_PAGES": "0"}),
+    "read_npy_one_call_no_thp": (ONE_CALL, {"TFNPY_HUGE_PAGES": "0"}),
+    "batched_read_npy_bfc": ("batched_read_npy", {"TF_CPU_ALLOCATOR_USE_BFC": "true"}),
+    "read_npy_one_call_bfc": (ONE_CALL, {"TF_CPU_ALLOCATOR_USE_BFC": "true"}),
+}
+NO_THP_ROWS = [r for r, (_, env) in ENV_ROWS.items() if "TFNPY_HUGE_PAGES" in env]
 FLOOR_KINDS = ("syscall_floor", "memcpy_floor")
 INFLATE_FLOOR = "inflate_floor"  # deflated .npz cases only: zlib inflating the members from memory
 CRC_FLOOR = "syscall_crc_floor"  # stored .npz cases only: the syscall floor, each slice read then CRC-32'd
@@ -666,8 +674,8 @@ def evaluate_targets(cases, micro, threads=None):
     # The huge-page advice on outputs (cc/tf/batch.cc) must never cost speed.
     for c in ("medium", "large"):
         if c in cases:
-            for row, base in NO_THP_ROWS.items():
-                pair_target(c, base, row, 1.0)
+            for row in NO_THP_ROWS:
+                pair_target(c, ENV_ROWS[row][0], row, 1.0)
     # .npz: stored members as fast as the same arrays in .npy files; deflated ones at
     # 0.8x zlib's own one-thread inflate (the batch's files in parallel).
     def crc_bound_target(case, a, b, minimum):
@@ -778,6 +786,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="1/10 the files, 2 passes: a smoke run")
     ap.add_argument("--cases", default=",".join(CASES), help="comma-separated subset of " + ",".join(CASES))
+    ap.add_argument("--batch", type=int, default=BATCH, help="elements per batch (default %d)" % BATCH)
     ap.add_argument("--passes", type=int, default=None, help="timed passes (default 5, 2 with --quick)")
     ap.add_argument("--data-dir", default="/tmp/tfnpy-bench", help="generated .npy files, logs and JSON results")
     ap.add_argument("--out", default=os.path.join(HERE, "results"), help="where latest.md and latest.png go")
@@ -803,7 +812,7 @@ def main(argv=None):
     data_dir = os.path.abspath(args.data_dir)
     threads = args.threads or machine_info()["nproc"]
     threads_list = sorted({1, threads})
-    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + NOCRC_ROWS + list(NO_THP_ROWS) +
+    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + NOCRC_ROWS + list(ENV_ROWS) +
                                   [floor_label(k, t) for k in FLOOR_KINDS + (INFLATE_FLOOR, CRC_FLOOR) for t in threads_list]))
     wanted = [p.strip() for p in args.pipelines.split(",") if p.strip()] if args.pipelines else rows_all
     for p in wanted:
@@ -846,7 +855,7 @@ def main(argv=None):
 
     def case_spec(c):
         s = CASES[c]
-        return {"name": c, "csv": cases[c]["csv"], "repeat": cases[c]["repeat"], "batch": BATCH,
+        return {"name": c, "csv": cases[c]["csv"], "repeat": cases[c]["repeat"], "batch": args.batch,
                 "shape": list(s["shape"]), "out_dtype": s["out"], "intra_op_threads": threads,
                 "npz": s.get("npz"), "npz_key": NPZ_KEY}
 
@@ -854,11 +863,11 @@ def main(argv=None):
         log("%s: page-caching %d files (load average %.2f)" % (c, len(cases[c]["paths"]), os.getloadavg()[0]))
         cases[c]["loadavg_start"] = os.getloadavg()[0]
         page_cache(cases[c]["paths"])
-        rows = PIPELINES + [ONE_CALL] + (list(NO_THP_ROWS) if c in ("medium", "large") else [])
+        rows = PIPELINES + [ONE_CALL] + (list(ENV_ROWS) if c in ("medium", "large") else [])
         if cases[c]["npz"]:
             rows = NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + (NOCRC_ROWS if cases[c]["npz"] == "stored" else [])
-        entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": NO_THP_ROWS.get(p, p), "npc": "autotune",
-                                         "case": case_spec(c)}, "env": {"TFNPY_HUGE_PAGES": "0"} if p in NO_THP_ROWS else None}
+        entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": ENV_ROWS.get(p, (p,))[0], "npc": "autotune",
+                                         "case": case_spec(c)}, "env": ENV_ROWS.get(p, (p, None))[1]}
                    for p in rows] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_modes)
         res = run_group(c, [e for e in entries if e["label"] in wanted], passes, log_dir)
         cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"], threads)
@@ -903,7 +912,7 @@ def main(argv=None):
                   floor_how if floor_bin else "NOT BUILT: " + floor_how, " and ".join(map(str, threads_list)), threads))
     md.append("- every pipeline: `map(num_parallel_calls=AUTOTUNE).batch(%d).prefetch(AUTOTUNE)` on page-cached files, "
               "drained by a `tf.function` loop over the iterator (iterator teardown not timed); medians over passes, ratios are medians of "
-              "per-pass ratios; MB/s counts file bytes; RSS: peak of the pipeline's own process (Δ over TF+tfnpy import)." % BATCH)
+              "per-pass ratios; MB/s counts file bytes; RSS: peak of the pipeline's own process (Δ over TF+tfnpy import)." % args.batch)
     foreign = {c: cases[c]["results"][0].get("foreign_cpus") for c in case_names if cases[c].get("results")}
     busy = {c: f for c, f in foreign.items() if f is not None and f > 0.25}
     md.append("- other processes' CPU use during the timed passes (in CPUs): %s" % ", ".join(
