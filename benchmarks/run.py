@@ -671,7 +671,8 @@ def evaluate_targets(cases, micro, threads=None):
             rows.append((title, "–", "not measured", None))
 
     pair_target("small", "batched_decode", "decode_npy", 1.5)
-    # The huge-page advice on outputs (cc/tf/batch.cc) must never cost speed.
+    # The huge-page advice on outputs (cc/tf/batch.cc) should cost no speed (on a VM
+    # that hands free memory back to its host it can: README, "Fresh output memory").
     for c in ("medium", "large"):
         if c in cases:
             for row in NO_THP_ROWS:

@@ -11,9 +11,9 @@
 #endif
 
 #include "absl/container/inlined_vector.h"
-#include "tensorflow/core/platform/errors.h"
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/platform/blocking_counter.h"
+#include "tensorflow/core/platform/errors.h"
 #include "tf/npy_tf.h"
 
 namespace tfnpy {
@@ -72,10 +72,11 @@ bool HugePagesWanted() {
 // page of the output costs a page fault and a zeroing inside the reads that
 // fill it. Asking for transparent huge pages turns 512 of those faults into
 // one: 1.2-2.4x faster batched reads of 224x224x3 and 1024x1024 float32 files
-// (README, "Fresh output memory", which also says when it costs instead). Only the whole 2 MiB pages inside the
-// output are advised: the reads then write every byte of them, so this holds
-// no memory the tensor does not use. Advice only: on a kernel without THP, or
-// with THP "never", or on memory madvise cannot advise, nothing changes.
+// (README, "Fresh output memory", which also says when it costs instead).
+// Only the whole 2 MiB pages inside the output are advised: the reads then
+// write every byte of them, so this holds no memory the tensor does not use.
+// Advice only: on a kernel without THP, or with THP "never", or on memory
+// madvise cannot advise, nothing changes.
 void AdviseHugePages(const char* data, size_t n) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   constexpr uintptr_t kHuge = uintptr_t{2} << 20;
