@@ -723,14 +723,14 @@ def _thp_eligible(t):
 
 def _big_batch(tmp_path):
     """8 float32 arrays of 1 MiB as .npy files and as .npz archives."""
-    arrays = [sample_array("float32", (512, 512), seed=s) for s in range(8)]
     npy, npz = [], []
-    for i, a in enumerate(arrays):
+    for i in range(8):
+        a = sample_array("float32", (512, 512), seed=i)
         npy.append(str(tmp_path / f"a{i}.npy"))
         npz.append(str(tmp_path / f"a{i}.npz"))
         np.save(npy[-1], a)
         np.savez(npz[-1], x=a)
-    return arrays, npy, npz
+    return npy, npz
 
 
 # Run in a fresh process each: numpy advises its own large arrays (over
@@ -745,18 +745,27 @@ outs = {"read_npy": tfnpy.read_npy(npy, tf.float32),
         "read_npz": tfnpy.read_npz(npz, "x", tf.float32)}
 for how, out in outs.items():
     print(how, t._thp_eligible(out))
+# Only then numpy's arrays (see above): the advised outputs hold np.load's values.
+import numpy as np
+want = np.stack([np.load(p) for p in npy])
+for how, out in outs.items():
+    print(how + "_equal", int(out.numpy().tobytes() == want.tobytes()))  # bit for bit (NaNs too)
 """
 
 
 def _eligibility(tmp_path, huge_pages):
-    """{entry point: THPeligible of its 8 MiB output} in a fresh process."""
-    _, npy, npz = _big_batch(tmp_path)
+    """{entry point: THPeligible of its 8 MiB output} in a fresh process, after
+    checking that each output equals np.load's arrays."""
+    npy, npz = _big_batch(tmp_path)
     env = dict(os.environ, TFNPY_HUGE_PAGES=huge_pages)
     here = os.path.dirname(os.path.abspath(__file__))
     p = subprocess.run([sys.executable, "-c", BIG_READS_SCRIPT, here] + npy + npz, env=env,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
-    return dict((how, int(v)) for how, v in (line.split() for line in p.stdout.splitlines()))
+    got = dict((how, int(v)) for how, v in (line.split() for line in p.stdout.splitlines()))
+    assert {k: v for k, v in got.items() if k.endswith("_equal")} == {
+        "read_npy_equal": 1, "decode_npy_equal": 1, "read_npz_equal": 1}
+    return {k: v for k, v in got.items() if not k.endswith("_equal")}
 
 
 @pytest.mark.skipif(_thp_mode() not in ("madvise", "always"),
