@@ -206,16 +206,16 @@ Status ParseHeader(const void* data, size_t size, const Limits& limits,
 
   // descr
   const Value& descr = values[kDescr];
-  const std::string descr_text = ValueText(descr);
+  const auto descr_text = [&] { return ValueText(descr); };  // For messages only.
   if (descr.kind != Kind::kString) {
     if (descr.kind == Kind::kTuple || *descr.begin == '[') {
       return Status(Code::kUnsupportedDtype,
-                    "unsupported descr " + descr_text +
+                    "unsupported descr " + descr_text() +
                         ": structured and subarray dtypes cannot be decoded "
                         "into a tensor");
     }
     return Status(Code::kBadDescr,
-                  "descr " + descr_text + " is not a valid dtype");
+                  "descr " + descr_text() + " is not a valid dtype");
   }
   std::memset(out->descr, 0, sizeof(out->descr));
   std::memcpy(out->descr, descr.text,
@@ -227,13 +227,13 @@ Status ParseHeader(const void* data, size_t size, const Limits& limits,
   }
   if (dr == DescrResult::kUnsupported) {
     return Status(Code::kUnsupportedDtype,
-                  "unsupported descr " + descr_text + ": only " + TensorTypeList() +
+                  "unsupported descr " + descr_text() + ": only " + TensorTypeList() +
                       " (from S, U and V<n> arrays) can be decoded (object arrays are never "
                       "unpickled)");
   }
   if (dr != DescrResult::kOk) {
     return Status(Code::kBadDescr,
-                  "descr " + descr_text + " is not a valid dtype");
+                  "descr " + descr_text() + " is not a valid dtype");
   }
 
   // fortran_order
