@@ -90,6 +90,7 @@ ENV_ROWS = {
     "batched_read_npy_bfc": ("batched_read_npy", {"TF_CPU_ALLOCATOR_USE_BFC": "true"}),
     "read_npy_one_call_bfc": (ONE_CALL, {"TF_CPU_ALLOCATOR_USE_BFC": "true"}),
 }
+ENV_CASES = ("medium", "large")
 NO_THP_ROWS = [r for r, (_, env) in ENV_ROWS.items() if "TFNPY_HUGE_PAGES" in env]
 FLOOR_KINDS = ("syscall_floor", "memcpy_floor")
 INFLATE_FLOOR = "inflate_floor"  # deflated .npz cases only: zlib inflating the members from memory
@@ -673,7 +674,7 @@ def evaluate_targets(cases, micro, threads=None):
     pair_target("small", "batched_decode", "decode_npy", 1.5)
     # The huge-page advice on outputs (cc/tf/batch.cc) should cost no speed (on a VM
     # that hands free memory back to its host it can: README, "Fresh output memory").
-    for c in ("medium", "large"):
+    for c in ENV_CASES:
         if c in cases:
             for row in NO_THP_ROWS:
                 pair_target(c, ENV_ROWS[row][0], row, 1.0)
@@ -864,12 +865,12 @@ def main(argv=None):
         log("%s: page-caching %d files (load average %.2f)" % (c, len(cases[c]["paths"]), os.getloadavg()[0]))
         cases[c]["loadavg_start"] = os.getloadavg()[0]
         page_cache(cases[c]["paths"])
-        rows = PIPELINES + [ONE_CALL] + (list(ENV_ROWS) if c in ("medium", "large") else [])
+        rows = PIPELINES + [ONE_CALL] + (list(ENV_ROWS) if c in ENV_CASES else [])
         if cases[c]["npz"]:
             rows = NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + (NOCRC_ROWS if cases[c]["npz"] == "stored" else [])
-        entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": ENV_ROWS.get(p, (p,))[0], "npc": "autotune",
-                                         "case": case_spec(c)}, "env": ENV_ROWS.get(p, (p, None))[1]}
-                   for p in rows] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_modes)
+        entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": base, "npc": "autotune", "case": case_spec(c)},
+                    "env": env}
+                   for p in rows for base, env in [ENV_ROWS.get(p, (p, None))]] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_modes)
         res = run_group(c, [e for e in entries if e["label"] in wanted], passes, log_dir)
         cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"], threads)
 
