@@ -31,7 +31,8 @@ struct Value {
   const char* begin = nullptr;  // Source text of the value, for messages.
   const char* end = nullptr;
   // kString: decoded text (truncated to the buffer); `bytes` if b'...'.
-  char text[32] = {};
+  // Only [0, text_len) is set: zeroing it for every value was measurable.
+  char text[32];
   size_t text_len = 0;
   bool text_truncated = false;
   bool bytes = false;

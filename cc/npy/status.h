@@ -49,7 +49,10 @@ const char* CodeName(Code code);
 
 class [[nodiscard]] Status {
  public:
-  Status() = default;  // OK.
+  // OK. User-provided: a defaulted constructor would make Status() zero all
+  // of the object before constructing it (value-initialization), which GCC
+  // does with `rep stos`, measurable on every OK return of a hot path.
+  Status() {}
   Status(Code code, std::string message)
       : code_(code), message_(std::move(message)) {}
   static Status Ok() { return Status(); }
