@@ -88,7 +88,11 @@ class ZipMember final : public ByteSource {
  private:
   friend class ZipArchive;
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // Destroys an Impl; frees it too unless it lives in an archive's arena.
+  struct ImplDeleter {
+    void operator()(Impl* impl) const;
+  };
+  std::unique_ptr<Impl, ImplDeleter> impl_;
 };
 
 class ZipArchive {
@@ -104,8 +108,8 @@ class ZipArchive {
   // Reads the end records and the central directory of the archive in
   // `source` (which must outlive the archive and its members). Needs the
   // source's size: from its first short read, else from Size().
-  // With an arena, what the first read keeps is put there (it must outlive
-  // the archive and its members).
+  // With an arena, what the first read keeps is put there, and so is each
+  // member's state (OpenMember); it must outlive the archive and its members.
   Status Open(ByteSource* source, Arena* arena = nullptr);
 
   const std::vector<ZipEntry>& entries() const { return entries_; }
@@ -142,6 +146,7 @@ class ZipArchive {
   Status CheckDescriptor(const ZipEntry& e, uint64_t data_start, bool wide);
 
   ByteSource* source_ = nullptr;
+  Arena* arena_ = nullptr;
   uint64_t size_ = 0;
   // Bytes held from Open: the archive's start and its end records.
   // Held bytes: owned, or in the caller's arena. Never zero-filled first, and

@@ -184,7 +184,8 @@ std::string SmallNpy() { return Npy(Dict("<f8", false, "(3, 4)"), FileData(kF8, 
 std::string BigNpy() { return Npy(Dict("<f8", false, "(400, 100)"), FileData(kF8, {400, 100}, true, false)); }
 
 // Opens `bytes` as an archive (in memory, or through a file-like source
-// with short reads), reads member `key` whole (or `region`) and verifies it.
+// with short reads and, as ReadNpz's, an arena), reads member `key` whole
+// (or `region`) and verifies it.
 Status ReadKey(const std::string& bytes, const std::string& key, std::vector<unsigned char>* out,
                bool file_like = false, const Region& region = Region(), const Limits& limits = Limits(),
                uint64_t* inflated = nullptr, bool verify_crc = true) {
@@ -192,8 +193,9 @@ Status ReadKey(const std::string& bytes, const std::string& key, std::vector<uns
   tfnpy::MemorySource memory(buf.p.get(), buf.n);
   FileLike file(bytes);
   tfnpy::ByteSource* source = file_like ? static_cast<tfnpy::ByteSource*>(&file) : &memory;
+  tfnpy::Arena arena;  // Outlives the archive and the member.
   ZipArchive zip;
-  TFNPY_RETURN_IF_ERROR(zip.Open(source));
+  TFNPY_RETURN_IF_ERROR(zip.Open(source, file_like ? &arena : nullptr));
   const ZipEntry* entry = nullptr;
   TFNPY_RETURN_IF_ERROR(zip.Find(key, &entry));
   ZipMember member;
