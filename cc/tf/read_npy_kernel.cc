@@ -3,6 +3,7 @@
 // into the output. Glue only: the reading is NpyReader's (cc/npy), the batch
 // path batch.h's.
 #include <atomic>
+#include <optional>
 #include <string>
 
 #include "absl/container/inlined_vector.h"
@@ -57,10 +58,12 @@ class ReadNpyOp : public tf::OpKernel {
       return fs != nullptr && Scheme(files(i)) == scheme ? fs : nullptr;
     };
 
-    absl::InlinedVector<Element, 1> elements(n);
     Arena arena;  // What small files' first reads keep, until the end of Compute.
+    // Each element is made (validation) and destroyed (after its read) by a
+    // pool thread, not one after another here (as ReadNpz's).
+    absl::InlinedVector<std::optional<Element>, 1> elements(n);
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
-      Element& e = elements[i];
+      Element& e = elements[i].emplace();
       TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
       TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Open(&e.source, limits_, n > 1 ? &arena : nullptr)));
       TF_RETURN_IF_ERROR(
@@ -76,7 +79,7 @@ class ReadNpyOp : public tf::OpKernel {
     spec.batched = names.dims() == 1;
     spec.n = n;
     spec.op = "ReadNpy: ";
-    spec.element = [&](int64_t i) -> const Header& { return elements[i].sel.array; };
+    spec.element = [&](int64_t i) -> const Header& { return elements[i]->sel.array; };
     spec.describe = [&](int64_t i) {
       return "'" + std::string(files(i)) + "' (element " + std::to_string(i) + ")";
     };
@@ -90,13 +93,13 @@ class ReadNpyOp : public tf::OpKernel {
 
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(stride) + 100000,
                                        [&](int64_t i) -> tf::Status {
-      Element& e = elements[i];
+      Element& e = *elements[i];
       if (!e.reader.complete() && !e.source.is_open()) {
         TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
         TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Reattach(&e.source)));
       }
       tf::Status s = e.source.Convert(ReadElement(&e.reader, e.sel, output, i));
-      e.source.Close();
+      elements[i].reset();
       return s;
     }));
   }
