@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "npy/crc32.h"
@@ -57,6 +58,45 @@ struct ZipEntry {
   bool encrypted() const { return (flags & 1) != 0; }
   // numpy's key: the name without a trailing ".npy".
   std::string key() const;
+};
+
+// The central directory's entries, in its order. The one entry of a
+// one-member archive (the usual .npz of one sample) is held inline, so that
+// a batch of them does not allocate one vector per archive; more go in a vector.
+class ZipEntries {
+ public:
+  size_t size() const { return single_ ? 1 : many_.size(); }
+  bool empty() const { return size() == 0; }
+  const ZipEntry& operator[](size_t k) const { return data()[k]; }
+  ZipEntry& operator[](size_t k) { return data()[k]; }
+  const ZipEntry* begin() const { return data(); }
+  const ZipEntry* end() const { return data() + size(); }
+
+  void clear() {
+    single_ = false;
+    many_.clear();
+  }
+  void reserve(size_t n) {
+    if (n > 1) many_.reserve(n);
+  }
+  void push_back(ZipEntry&& e) {
+    if (!single_ && many_.empty()) {
+      one_ = std::move(e);
+      single_ = true;
+      return;
+    }
+    if (single_) many_.push_back(std::move(one_));
+    single_ = false;
+    many_.push_back(std::move(e));
+  }
+
+ private:
+  const ZipEntry* data() const { return single_ ? &one_ : many_.data(); }
+  ZipEntry* data() { return single_ ? &one_ : many_.data(); }
+
+  bool single_ = false;  // one_ is the only entry; else many_ holds them all.
+  ZipEntry one_;
+  std::vector<ZipEntry> many_;
 };
 
 class ZipArchive;
@@ -112,7 +152,7 @@ class ZipArchive {
   // member's state (OpenMember); it must outlive the archive and its members.
   Status Open(ByteSource* source, Arena* arena = nullptr);
 
-  const std::vector<ZipEntry>& entries() const { return entries_; }
+  const ZipEntries& entries() const { return entries_; }
   const std::string& comment() const { return comment_; }
 
   // np.load's lookup: the member named `key`, else `key` + ".npy" (the last
@@ -166,7 +206,7 @@ class ZipArchive {
   Held head_;
   Held tail_;
   uint64_t tail_offset_ = 0;
-  std::vector<ZipEntry> entries_;
+  ZipEntries entries_;
   std::string comment_;
 };
 

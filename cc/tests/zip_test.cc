@@ -500,6 +500,15 @@ TEST(ZipHostileArchivesAreRefused) {
     z.bytes[z.end + 10] = 2;
     CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kZipCorrupt, "end record declares 2 members");
   }
+  // And fewer: the entry held inline for a one-member archive moves to the
+  // vector when a second one follows, and the count is refused.
+  {
+    Built z = Zip({x, {"y.npy", SmallNpy(), 0}});
+    z.bytes[z.end + 8] = 1;
+    z.bytes[z.end + 10] = 1;
+    CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kZipCorrupt,
+                "end record declares 1 members, the central directory holds 2");
+  }
 }
 
 // The folding CRC against zlib's: every length to 4 KiB past each of 16
