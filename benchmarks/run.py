@@ -200,8 +200,8 @@ def page_cache(paths):
     total = 0
     drop = getattr(os, "posix_fadvise", None)
     for p in paths:
-        twin = p[:-4] + ".npy"
-        for q in [p] + ([twin] if p.endswith(".npz") and os.path.exists(twin) else []):
+        twin = p[:-4] + ".npy" if p.endswith(".npz") else None
+        for q in [p] + ([twin] if twin and os.path.exists(twin) else []):
             with open(q, "rb", buffering=0) as f:
                 if drop is not None:
                     os.fsync(f.fileno())

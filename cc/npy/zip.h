@@ -66,7 +66,6 @@ struct ZipEntry {
 class ZipEntries {
  public:
   size_t size() const { return single_ ? 1 : many_.size(); }
-  bool empty() const { return size() == 0; }
   const ZipEntry& operator[](size_t k) const { return data()[k]; }
   ZipEntry& operator[](size_t k) { return data()[k]; }
   const ZipEntry* begin() const { return data(); }
