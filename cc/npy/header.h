@@ -25,6 +25,15 @@
 
 namespace tfnpy {
 
+// a * b into *out if it stays within int64 (sizes and counts of arrays);
+// false, *out unchanged, otherwise.
+inline bool MulWithinInt64(uint64_t a, uint64_t b, uint64_t* out) {
+  constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+  if (a > kMax || b > kMax || (a != 0 && b > kMax / a)) return false;
+  *out = a * b;
+  return true;
+}
+
 // Bytes before the header text: 10 for version 1.0, 12 for 2.0 and 3.0.
 constexpr size_t kMaxPreambleSize = 12;
 

@@ -1,6 +1,7 @@
 #include "npy/reader.h"
 
 #include <cstring>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -278,7 +279,7 @@ Status NpyReader::Gather(const Selection& sel, char* target) {
   return flush();
 }
 
-Status NpyReader::ReadInto(const Selection& sel, void* dst, size_t dst_size) {
+Status NpyReader::ReadInto(const Selection& sel, void* dst, size_t dst_size, const void* fill) {
   const Header& a = sel.array;
   if (dst_size != a.data_bytes) {
     return Status(Code::kBadArgument,
@@ -287,6 +288,21 @@ Status NpyReader::ReadInto(const Selection& sel, void* dst, size_t dst_size) {
                       std::to_string(a.data_bytes));
   }
   if (a.data_bytes == 0) return Status::Ok();
+  if (sel.padded) {
+    // The part inside the array into scratch memory, then laid out in the box.
+    const Selection inner = InnerOf(sel);
+    std::unique_ptr<char[]> part;
+    if (inner.array.data_bytes != 0) {
+      part.reset(new (std::nothrow) char[inner.array.data_bytes]);
+      if (part == nullptr) {
+        return Status(Code::kTooLarge, "could not allocate " + std::to_string(inner.array.data_bytes) +
+                                           " bytes for a padded region");
+      }
+      TFNPY_RETURN_IF_ERROR(ReadInto(inner, part.get(), inner.array.data_bytes));
+    }
+    PadInto(sel, part.get(), a.itemsize, fill, static_cast<char*>(dst));
+    return Status::Ok();
+  }
   char* out = static_cast<char*>(dst);
   if (sel.whole) {
     // Straight from held bytes when they are all there (no extra copy).

@@ -125,10 +125,12 @@ class NpyReader {
   Status Select(const Region& region, Selection* out) const;
 
   // Reads the selection into dst (dst_size must be sel.array.data_bytes), in
-  // C order and native byte order, bools as 0/1. Reads only the selection's
+  // C order and native byte order, bools as 0/1. A padded selection's
+  // elements outside the array are copies of the item at `fill` (native
+  // bytes, sel.array.itemsize of them; nullptr: zeros). Reads only the selection's
   // bytes, in contiguous runs; runs separated by small gaps are read as one
   // (cheaper than a read each). kDataLoss if the source ends early.
-  Status ReadInto(const Selection& sel, void* dst, size_t dst_size);
+  Status ReadInto(const Selection& sel, void* dst, size_t dst_size, const void* fill = nullptr);
 
   // Forgets the source (the caller may close it). A complete() reader needs
   // none; another must Reattach before ReadInto.

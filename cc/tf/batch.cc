@@ -14,6 +14,7 @@
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/platform/blocking_counter.h"
 #include "tensorflow/core/platform/errors.h"
+#include "tensorflow/core/platform/tstring.h"
 #include "tf/npy_tf.h"
 
 namespace tfnpy {
@@ -21,9 +22,13 @@ namespace tfnpy {
 namespace tf = ::tensorflow;
 
 tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_element,
-                          const std::function<tf::Status(int64_t)>& fn) {
+                          const std::function<tf::Status(int64_t)>& fn, std::vector<tf::Status>* kept) {
   if (n <= 0) return tf::OkStatus();
-  if (n == 1) return fn(0);
+  if (n == 1) {
+    tf::Status s = fn(0);
+    if (kept != nullptr) (*kept)[0] = s;
+    return s;
+  }
   absl::InlinedVector<tf::Status, 4> statuses(n);
   auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
   // The calling thread and pool threads take chunks of elements from one
@@ -50,9 +55,21 @@ tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_
   }
   run();
   done.Wait();
+  if (kept != nullptr) std::copy(statuses.begin(), statuses.end(), kept->begin());
   for (const tf::Status& s : statuses) {
     if (!s.ok()) return s;
   }
+  return tf::OkStatus();
+}
+
+tf::Status ReadBatchMode(tf::OpKernelConstruction* ctx, BatchMode* mode) {
+  TF_RETURN_IF_ERROR(ctx->GetAttr("ragged", &mode->ragged));
+  std::string on_error;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("on_error", &on_error));
+  if (on_error != "raise" && on_error != "report") {  // The op's attr allows no other.
+    return tf::errors::InvalidArgument(OpContext(ctx), "on_error must be 'raise' or 'report', got '", on_error, "'");
+  }
+  mode->report = on_error == "report";
   return tf::OkStatus();
 }
 
@@ -72,57 +89,185 @@ bool HugePagesWanted() {
 // page of the output costs a page fault and a zeroing inside the reads that
 // fill it. Asking for transparent huge pages turns 512 of those faults into
 // one: 1.2-2.4x faster batched reads of 224x224x3 and 1024x1024 float32 files
-// (README, "Fresh output memory", which also says when it costs instead).
+// (the performance page of the docs says when it costs instead).
 // Only the whole 2 MiB pages inside the output are advised: the reads then
 // write every byte of them, so this holds no memory the tensor does not use.
 // Advice only: on a kernel without THP, or with THP "never", or on memory
 // madvise cannot advise, nothing changes.
-void AdviseHugePages(const char* data, size_t n) {
+void AdviseHugePages(const tf::Tensor& t) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Strings are not in the tensor's buffer (tensor_data() refuses them).
+  if (!tf::DataTypeCanUseMemcpy(t.dtype()) || !HugePagesWanted()) return;
+  const char* data = t.tensor_data().data();
+  const size_t n = t.tensor_data().size();
   constexpr uintptr_t kHuge = uintptr_t{2} << 20;
   const uintptr_t at = reinterpret_cast<uintptr_t>(data);
   const uintptr_t begin = (at + kHuge - 1) & ~(kHuge - 1);
   const uintptr_t end = (at + n) & ~(kHuge - 1);
-  if (end > begin && HugePagesWanted()) {
+  if (end > begin) {
     (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);  // Advice: its result is not needed.
   }
 #else
-  (void)data;
-  (void)n;
+  (void)t;
 #endif
+}
+
+bool SameShape(const Header& a, const Header& b) {
+  if (a.ndims != b.ndims) return false;
+  for (int k = 0; k < a.ndims; ++k) {
+    if (a.dims[k] != b.dims[k]) return false;
+  }
+  return true;
 }
 
 }  // namespace
 
-tf::Status AllocateBatch(tf::OpKernelContext* ctx, const BatchSpec& spec, tf::Tensor** output,
-                         uint64_t* stride) {
-  tf::TensorShape array;
-  if (spec.n > 0) {
-    const Header& first = spec.element(0);
-    TF_RETURN_IF_ERROR(ArrayShape(first, &array));
-    for (int64_t i = 1; i < spec.n; ++i) {
-      const Header& h = spec.element(i);
-      bool same = h.ndims == first.ndims;
-      for (int k = 0; same && k < h.ndims; ++k) same = h.dims[k] == first.dims[k];
-      if (!same) {
-        return tf::errors::InvalidArgument(
-            spec.op, spec.describe(i), " gives shape ", ShapeString(h.dims, h.ndims), " but ",
-            spec.describe(0), " gives ", ShapeString(first.dims, first.ndims),
-            "; all arrays in a batch must share dtype and shape");
+Batch::Batch(tf::OpKernelContext* ctx, const BatchMode& mode, bool batched, int64_t n, std::string op,
+             int num_arrays)
+    : ctx_(ctx), mode_(mode), batched_(batched), n_(n), op_(std::move(op)) {
+  if (mode_.report) statuses_.resize(n);
+  outputs_.reserve(num_arrays);
+  starts_.resize(num_arrays);
+  stride_.resize(num_arrays);
+  shapes_.resize(num_arrays);
+  ranks_.resize(num_arrays);
+}
+
+tf::Status Batch::Run(int64_t cost_per_element, const std::function<tf::Status(int64_t)>& fn) {
+  if (!mode_.report) return ForEachElement(ctx_, n_, cost_per_element, fn);
+  std::vector<tf::Status> now(n_);
+  (void)ForEachElement(
+      ctx_, n_, cost_per_element, [&](int64_t i) { return failed(i) ? tf::OkStatus() : fn(i); }, &now);
+  for (int64_t i = 0; i < n_; ++i) {
+    if (statuses_[i].ok()) statuses_[i] = now[i];
+  }
+  return tf::OkStatus();
+}
+
+tf::Status Batch::Fail(int64_t i, const tf::Status& s) {
+  if (!mode_.report) return s;
+  if (statuses_[i].ok()) statuses_[i] = s;
+  return tf::OkStatus();
+}
+
+uint64_t Batch::Count(int k, int64_t i) const {
+  return mode_.ragged ? starts_[k][i + 1] - starts_[k][i] : stride_[k];
+}
+
+tf::Status Batch::Allocate(const ArraysSpec& spec, tf::Tensor** output) {
+  const int k = static_cast<int>(outputs_.size());
+  int64_t first = 0;  // The first element read (not failed).
+  while (first < n_ && spec.element(first) == nullptr) ++first;
+  tf::TensorShape shape;
+  if (!mode_.ragged) {
+    tf::TensorShape array;
+    if (first < n_) {
+      const Header& h0 = *spec.element(first);
+      TF_RETURN_IF_ERROR(ArrayShape(h0, &array));
+      for (int64_t i = first + 1; i < n_; ++i) {
+        const Header* h = spec.element(i);
+        if (h == nullptr || SameShape(*h, h0)) continue;
+        TF_RETURN_IF_ERROR(Fail(
+            i, tf::errors::InvalidArgument(op_, spec.describe(i), " gives shape ", ShapeString(h->dims, h->ndims),
+                                           " but ", spec.describe(first), " gives ",
+                                           ShapeString(h0.dims, h0.ndims),
+                                           "; all arrays in a batch must share dtype and shape (ragged=True reads "
+                                           "arrays of different shapes)")));
+      }
+    } else {
+      tf::Status s = spec.empty_shape(&array);
+      // Every element failed and the attr has no shape to give: the first one's error.
+      if (!s.ok() && n_ > 0 && mode_.report) return statuses_[0];
+      TF_RETURN_IF_ERROR(s);
+    }
+    stride_[k] = static_cast<uint64_t>(array.num_elements());
+    if (batched_) TF_RETURN_IF_ERROR(shape.AddDimWithStatus(n_));
+    shape.AppendShape(array);
+  } else {
+    // The rank: the attr's, else the first array's; every array must have it.
+    const int rank = !spec.expected.unknown_rank() ? spec.expected.dims()
+                     : first < n_                  ? spec.element(first)->ndims
+                                                   : 0;
+    ranks_[k] = rank;
+    std::vector<int64_t>& dims = shapes_[k];
+    std::vector<uint64_t>& starts = starts_[k];
+    dims.resize(static_cast<size_t>(n_) * rank);
+    starts.resize(n_ + 1);
+    uint64_t total = 0;
+    for (int64_t i = 0; i < n_; ++i) {
+      const Header* h = spec.element(i);
+      if (h != nullptr && h->ndims != rank) {
+        TF_RETURN_IF_ERROR(Fail(i, tf::errors::InvalidArgument(op_, spec.describe(i), " has ", h->ndims,
+                                                               " dimensions but ", spec.describe(first), " has ",
+                                                               rank, "; a ragged batch needs arrays of one rank")));
+        h = nullptr;
+      }
+      // A failed row: the attr's known dims, the others 0.
+      uint64_t count = 1;
+      for (int a = 0; a < rank; ++a) {
+        const int64_t d = h != nullptr                                     ? h->dims[a]
+                          : spec.expected.unknown_rank()                   ? 0
+                          : std::max<int64_t>(0, spec.expected.dim_size(a));
+        dims[static_cast<size_t>(i) * rank + a] = d;
+        if (!MulWithinInt64(count, static_cast<uint64_t>(d), &count)) count = UINT64_MAX;
+      }
+      if (h != nullptr) count = h->num_elements;
+      if (h == nullptr && spec.expected.unknown_rank()) count = 0;
+      starts[i] = total;
+      if (count > static_cast<uint64_t>(INT64_MAX) - total) {
+        return tf::errors::ResourceExhausted(op_, "a ragged batch of ", n_, " arrays holds more than 2**63 elements");
+      }
+      total += count;
+    }
+    starts[n_] = total;
+    TF_RETURN_IF_ERROR(shape.AddDimWithStatus(static_cast<int64_t>(total)));
+  }
+  TF_RETURN_IF_ERROR(ctx_->allocate_output(spec.output, shape, output));
+  AdviseHugePages(**output);
+  outputs_.push_back(*output);
+  return tf::OkStatus();
+}
+
+tf::Status Batch::Finish() {
+  const int num_arrays = static_cast<int>(starts_.size());
+  int columns = 0;
+  for (int r : ranks_) columns += r;
+  tf::Tensor* row_shapes = nullptr;
+  TF_RETURN_IF_ERROR(ctx_->allocate_output(num_arrays, tf::TensorShape({mode_.ragged ? n_ : 0, mode_.ragged ? columns : 0}),
+                                           &row_shapes));
+  if (mode_.ragged) {
+    auto m = row_shapes->matrix<int64_t>();
+    for (int64_t i = 0; i < n_; ++i) {
+      int c = 0;
+      for (int k = 0; k < num_arrays; ++k) {
+        for (int a = 0; a < ranks_[k]; ++a) m(i, c++) = shapes_[k][static_cast<size_t>(i) * ranks_[k] + a];
       }
     }
-    *stride = first.data_bytes;
-  } else {
-    TF_RETURN_IF_ERROR(spec.empty_shape(&array));
-    *stride = 0;
   }
-  tf::TensorShape shape;
-  if (spec.batched) TF_RETURN_IF_ERROR(shape.AddDimWithStatus(spec.n));
-  shape.AppendShape(array);
-  TF_RETURN_IF_ERROR(ctx->allocate_output(spec.output, shape, output));
-  // Strings are not in the tensor's buffer (tensor_data() refuses them).
-  if (tf::DataTypeCanUseMemcpy((*output)->dtype())) {
-    AdviseHugePages((*output)->tensor_data().data(), (*output)->tensor_data().size());
+  const int64_t m = mode_.report ? n_ : 0;
+  tf::Tensor* status = nullptr;
+  tf::Tensor* message = nullptr;
+  TF_RETURN_IF_ERROR(ctx_->allocate_output(num_arrays + 1, tf::TensorShape({m}), &status));
+  TF_RETURN_IF_ERROR(ctx_->allocate_output(num_arrays + 2, tf::TensorShape({m}), &message));
+  for (int64_t i = 0; i < m; ++i) {
+    const tf::Status& s = statuses_[i];
+    status->vec<int32_t>()(i) = static_cast<int32_t>(s.code());
+    message->vec<tf::tstring>()(i) = std::string(s.message());
+    if (s.ok()) continue;
+    // A failed row holds zeros (empty strings), whatever was read into it.
+    for (size_t k = 0; k < outputs_.size(); ++k) {
+      tf::Tensor* out = outputs_[k];
+      const uint64_t start = mode_.ragged ? starts_[k][i] : static_cast<uint64_t>(i) * stride_[k];
+      const uint64_t count = Count(static_cast<int>(k), i);
+      if (count == 0) continue;
+      if (out->dtype() == tf::DT_STRING) {
+        tf::tstring* p = out->flat<tf::tstring>().data() + start;
+        for (uint64_t j = 0; j < count; ++j) p[j] = tf::tstring();
+      } else {
+        const size_t item = tf::DataTypeSize(out->dtype());
+        std::memset(static_cast<char*>(out->data()) + start * item, 0, count * item);
+      }
+    }
   }
   return tf::OkStatus();
 }

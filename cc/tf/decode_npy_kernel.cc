@@ -20,6 +20,7 @@ class DecodeNpyOp : public tf::OpKernel {
  public:
   explicit DecodeNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, ReadKernelAttrs(ctx, &dtype_, &expected_, &limits_));
+    OP_REQUIRES_OK(ctx, ReadBatchMode(ctx, &mode_));
   }
 
   void Compute(tf::OpKernelContext* ctx) override {
@@ -35,31 +36,31 @@ class DecodeNpyOp : public tf::OpKernel {
       return batched ? "DecodeNpy: element " + std::to_string(i) + ": " : std::string("DecodeNpy: ");
     };
     absl::InlinedVector<Element, 1> elements(n);
-    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 1000, [&](int64_t i) {
+    Batch batch(ctx, mode_, batched, n, "DecodeNpy: ", 1);
+    OP_REQUIRES_OK(ctx, batch.Run(1000, [&](int64_t i) {
       Element& e = elements[i];
       MemorySource source(contents(i).data(), contents(i).size());
       Status s = e.reader.Open(&source, limits_);
       e.reader.Detach();  // Complete: the bytes stay where they are.
-      if (!s.ok()) return ToTfStatus(s, context(i));
-      s = SelectChecked(e.reader, Region(), dtype_, expected_, &e.sel);
+      if (s.ok()) s = SelectChecked(e.reader, nullptr, i, dtype_, expected_, &e.sel);
       return s.ok() ? tf::OkStatus() : ToTfStatus(s, context(i));
     }));
-    BatchSpec spec;
-    spec.batched = batched;
-    spec.n = n;
-    spec.op = "DecodeNpy: ";
-    spec.element = [&](int64_t i) -> const Header& { return elements[i].sel.array; };
+    ArraysSpec spec;
+    spec.element = [&](int64_t i) { return batch.failed(i) ? nullptr : &elements[i].sel.array; };
     spec.describe = [](int64_t i) { return "element " + std::to_string(i); };
     spec.empty_shape = [this](tf::TensorShape* shape) { return EmptyBatchShape(shape); };
+    spec.expected = expected_;
     tf::Tensor* output = nullptr;
-    uint64_t stride = 0;
-    OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &stride));
-    if (output->NumElements() == 0) return;
-    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(stride) + 1000, [&](int64_t i) {
-      Element& e = elements[i];
-      const Status s = ReadElement(&e.reader, e.sel, output, i);
-      return s.ok() ? tf::OkStatus() : ToTfStatus(s, context(i));
-    }));
+    OP_REQUIRES_OK(ctx, batch.Allocate(spec, &output));
+    if (output->NumElements() > 0) {
+      const int64_t bytes_per_element = static_cast<int64_t>(output->TotalBytes()) / n;
+      OP_REQUIRES_OK(ctx, batch.Run(bytes_per_element + 1000, [&](int64_t i) {
+        Element& e = elements[i];
+        const Status s = ReadElement(&e.reader, e.sel, output, batch.Start(0, i));
+        return s.ok() ? tf::OkStatus() : ToTfStatus(s, context(i));
+      }));
+    }
+    OP_REQUIRES_OK(ctx, batch.Finish());
   }
 
  private:
@@ -81,6 +82,7 @@ class DecodeNpyOp : public tf::OpKernel {
   DType dtype_;
   tf::PartialTensorShape expected_;
   Limits limits_;
+  BatchMode mode_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("TFNpy>DecodeNpy").Device(tf::DEVICE_CPU), DecodeNpyOp);

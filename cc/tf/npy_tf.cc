@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -119,9 +120,11 @@ Status CheckHeader(const Header& header, DType expected_dtype,
   return Status::Ok();
 }
 
-Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
+Status SelectChecked(const NpyReader& reader, const RegionInputs* regions, int64_t i, DType dtype,
                      const tf::PartialTensorShape& expected, Selection* sel) {
   TFNPY_RETURN_IF_ERROR(CheckHeader(reader.header(), dtype, expected));
+  Region region;
+  if (regions != nullptr) TFNPY_RETURN_IF_ERROR(regions->Of(i, reader.header(), &region));
   TFNPY_RETURN_IF_ERROR(reader.Select(region, sel));
   ReadAs(dtype, &sel->array);
   return Status::Ok();
@@ -130,28 +133,41 @@ Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
 namespace {
 class TStringSink final : public StringSink {
  public:
-  explicit TStringSink(tf::tstring* out) : out_(out) {}
-  void Put(uint64_t index, const char* data, size_t size) override { out_[index].assign(data, size); }
+  // Element k of the selection read goes to out[k], or with `padded` to
+  // out[PaddedIndex(*padded, k)].
+  TStringSink(tf::tstring* out, const Selection* padded) : out_(out), padded_(padded) {}
+  void Put(uint64_t index, const char* data, size_t size) override {
+    out_[padded_ == nullptr ? index : PaddedIndex(*padded_, index)].assign(data, size);
+  }
 
  private:
   tf::tstring* out_;
+  const Selection* padded_;
 };
 }  // namespace
 
-Status ReadElement(NpyReader* reader, const Selection& sel, tf::Tensor* output, int64_t i) {
+Status ReadElement(NpyReader* reader, const Selection& sel, tf::Tensor* output, uint64_t start,
+                   const tf::Tensor* fill) {
   const Header& a = sel.array;
   if (a.num_elements == 0) return Status::Ok();
   if (output->dtype() == tf::DT_STRING) {
+    tf::tstring* out = output->flat<tf::tstring>().data() + start;
+    const Selection inner = sel.padded ? InnerOf(sel) : sel;
+    if (sel.padded && fill != nullptr) {
+      const tf::tstring& f = fill->scalar<tf::tstring>()();
+      for (uint64_t j = 0; j < a.num_elements; ++j) out[j] = f;
+    }
+    if (inner.array.num_elements == 0) return Status::Ok();
     // The file's bytes of the selection first (C order, native order), then
     // one string each: as many bytes again at most.
-    std::unique_ptr<char[]> raw(new char[a.data_bytes]);
-    TFNPY_RETURN_IF_ERROR(reader->ReadInto(sel, raw.get(), a.data_bytes));
-    tf::tstring* out = output->flat<tf::tstring>().data() + static_cast<uint64_t>(i) * a.num_elements;
-    TStringSink sink(out);
-    return ForEachString(sel, raw.get(), a.data_bytes, &sink);
+    std::unique_ptr<char[]> raw(new char[inner.array.data_bytes]);
+    TFNPY_RETURN_IF_ERROR(reader->ReadInto(inner, raw.get(), inner.array.data_bytes));
+    TStringSink sink(out, sel.padded ? &sel : nullptr);
+    return ForEachString(inner, raw.get(), inner.array.data_bytes, &sink);
   }
   char* base = static_cast<char*>(output->data());
-  return reader->ReadInto(sel, base + static_cast<uint64_t>(i) * a.data_bytes, a.data_bytes);
+  const void* f = fill != nullptr && sel.padded ? fill->tensor_data().data() : nullptr;
+  return reader->ReadInto(sel, base + start * a.itemsize, a.data_bytes, f);
 }
 
 tf::Status ArrayShape(const Header& array, tf::TensorShape* shape) {
@@ -268,14 +284,21 @@ tf::Status FileSource::Convert(const Status& status, const std::string& more) co
   return tf::Status(error_.code(), Context() + more + message);
 }
 
-// start and stop: scalars (rows of axis 0), vectors of k bounds (the first
-// k axes), or [n, k] matrices (one region per file of a batch).
-tf::Status CheckRegionBounds(const std::string& op, const tf::Tensor& start, const tf::Tensor& stop, bool batched,
-                             int64_t n) {
+tf::Status ReadOutOfBounds(tf::OpKernelConstruction* ctx, OutOfBounds* policy) {
+  std::string name;
+  TF_RETURN_IF_ERROR(ctx->GetAttr("out_of_bounds", &name));
+  if (!ParseOutOfBounds(name.data(), name.size(), policy)) {  // The op's attr allows no other.
+    return tf::errors::InvalidArgument(OpContext(ctx), "out_of_bounds must be 'clamp', 'error' or 'pad', got '",
+                                       name, "'");
+  }
+  return tf::OkStatus();
+}
+
+tf::Status RegionInputs::Init(const std::string& op, const tf::Tensor& start, const tf::Tensor& stop, bool batched,
+                              int64_t n, OutOfBounds policy) {
   if (start.shape() != stop.shape()) {
     return tf::errors::InvalidArgument(op, "start and stop must have the same shape, got ",
-                                       start.shape().DebugString(), " and ",
-                                       stop.shape().DebugString());
+                                       start.shape().DebugString(), " and ", stop.shape().DebugString());
   }
   if (start.dims() > 2 || (start.dims() == 2 && !batched)) {
     return tf::errors::InvalidArgument(
@@ -289,56 +312,58 @@ tf::Status CheckRegionBounds(const std::string& op, const tf::Tensor& start, con
   }
   const int64_t k = start.dims() == 0 ? 1 : start.dim_size(start.dims() - 1);
   if (k > kMaxDims) {
-    return tf::errors::InvalidArgument(op, "a region over ", k, " axes; at most ", kMaxDims,
-                                       " are possible");
+    return tf::errors::InvalidArgument(op, "a region over ", k, " axes; at most ", kMaxDims, " are possible");
   }
-  const auto lo = start.flat<int64_t>();
-  const auto hi = stop.flat<int64_t>();
-  for (int64_t j = 0; j < lo.size(); ++j) {
-    if (lo(j) < 0 || hi(j) < 0) {
-      return tf::errors::InvalidArgument(
-          op, "region [", lo(j), ", ", hi(j), ") on axis ", j % k,
-          " has a negative bound; start and stop must be >= 0");
-    }
-  }
+  start_ = &start;
+  stop_ = &stop;
+  relative_ = start.dtype() == tf::DT_DOUBLE;
+  per_element_ = start.dims() == 2;
+  rank_ = static_cast<int>(k);
+  policy_ = policy;
   return tf::OkStatus();
 }
 
-Region RegionOf(const tf::Tensor& start, const tf::Tensor& stop, int64_t i) {
-  Region r;
-  const auto lo = start.flat<int64_t>();
-  const auto hi = stop.flat<int64_t>();
-  r.rank = start.dims() == 0 ? 1 : static_cast<int>(start.dim_size(start.dims() - 1));
-  const int64_t first = start.dims() == 2 ? i * r.rank : 0;
-  for (int k = 0; k < r.rank; ++k) {
-    r.start[k] = lo(first + k);
-    r.stop[k] = hi(first + k);
+Status RegionInputs::Of(int64_t i, const Header& header, Region* out) const {
+  out->policy = policy_;
+  const int64_t first = per_element_ ? i * rank_ : 0;
+  if (relative_) {
+    const double* lo = start_->flat<double>().data() + first;
+    const double* hi = stop_->flat<double>().data() + first;
+    return ResolveRelative(header, rank_, lo, hi, out);
   }
-  return r;
+  const int64_t* lo = start_->flat<int64_t>().data() + first;
+  const int64_t* hi = stop_->flat<int64_t>().data() + first;
+  out->rank = rank_;
+  out->resolved = false;
+  for (int a = 0; a < rank_; ++a) {
+    out->start[a] = lo[a];
+    out->stop[a] = hi[a];
+  }
+  return Status::Ok();
 }
 
-// An empty batch has no file to take the shape from: the attr's, cut by
-// the region.
-tf::Status RegionBatchShape(const std::string& op, const tf::PartialTensorShape& expected, const tf::Tensor& start,
-                            const tf::Tensor& stop, tf::TensorShape* shape) {
+tf::Status RegionInputs::EmptyShape(const std::string& op, const tf::PartialTensorShape& expected,
+                                    tf::TensorShape* shape) const {
   if (expected.unknown_rank()) {
-    return tf::errors::InvalidArgument(
-        op, "cannot infer the array shape of an empty batch; pass shape=");
+    return tf::errors::InvalidArgument(op, "cannot infer the array shape of an empty batch; pass shape=");
   }
-  const Region r = start.dims() == 2 ? Region() : RegionOf(start, stop, 0);
-  if (r.rank > expected.dims()) {
-    return tf::errors::InvalidArgument(op, "a region over ", r.rank,
-                                       " axes does not fit shape ", PartialShapeString(expected));
+  // The attr's shape as an array (unknown dims 0), cut by the region as a
+  // file's would be. [n, k] bounds have no row for an empty batch: whole axes.
+  Header h;
+  h.ndims = expected.dims();
+  h.itemsize = 1;
+  h.num_elements = 1;  // Select asks only whether it is 0.
+  for (int i = 0; i < h.ndims; ++i) {
+    h.dims[i] = std::max<int64_t>(0, expected.dim_size(i));
+    if (h.dims[i] == 0) h.num_elements = 0;
   }
+  Region region;
+  Status s = per_element_ ? Status::Ok() : Of(0, h, &region);
+  Selection sel;
+  if (s.ok()) s = Select(h, region, &sel);
+  if (!s.ok()) return ToTfStatus(s, op + "shape " + PartialShapeString(expected) + ": ");
   tf::TensorShape out;
-  for (int i = 0; i < expected.dims(); ++i) {
-    int64_t d = expected.dim_size(i) < 0 ? 0 : expected.dim_size(i);
-    if (i < r.rank) {
-      const int64_t hi = r.stop[i] < d ? r.stop[i] : d;
-      d = r.start[i] < hi ? hi - r.start[i] : 0;
-    }
-    TF_RETURN_IF_ERROR(out.AddDimWithStatus(d));
-  }
+  for (int i = 0; i < h.ndims; ++i) TF_RETURN_IF_ERROR(out.AddDimWithStatus(sel.array.dims[i]));
   *shape = out;
   return tf::OkStatus();
 }

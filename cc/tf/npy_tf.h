@@ -56,15 +56,50 @@ tensorflow::Status ReadLimitAttrs(tensorflow::OpKernelConstruction* ctx, Limits*
 Status CheckHeader(const Header& header, DType expected_dtype,
                    const tensorflow::PartialTensorShape& expected);
 
-// CheckHeader, then the region's selection (kTooLarge above the cap), read
-// as `dtype` (a V file as an ml_dtypes type). Nothing is allocated.
-Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
+// ReadNpy's and ReadNpz's region inputs and out_of_bounds attr, checked
+// once per call. start and stop: int64 indices (negative ones count from
+// the end of the axis), or float64 fractions of each axis (DALI's
+// rel_roi_start/rel_roi_end); scalars (rows of axis 0), vectors of k bounds
+// (the first k axes), or [n, k] matrices (one region per file of a batch).
+class RegionInputs {
+ public:
+  // The policy is the out_of_bounds attr's (ReadOutOfBounds). `op`
+  // prefixes messages ("ReadNpy: ").
+  tensorflow::Status Init(const std::string& op, const tensorflow::Tensor& start, const tensorflow::Tensor& stop,
+                          bool batched, int64_t n, OutOfBounds policy);
+  // Element i's region of the array `header` describes (fractions are
+  // resolved against its shape).
+  Status Of(int64_t i, const Header& header, Region* out) const;
+  // The array shape of an empty batch (no file to take it from): the shape
+  // attr's (unknown dims 0), cut by the region.
+  tensorflow::Status EmptyShape(const std::string& op, const tensorflow::PartialTensorShape& expected,
+                                tensorflow::TensorShape* shape) const;
+
+ private:
+  const tensorflow::Tensor* start_ = nullptr;
+  const tensorflow::Tensor* stop_ = nullptr;
+  bool relative_ = false;
+  bool per_element_ = false;  // [n, k] bounds.
+  int rank_ = 0;              // k.
+  OutOfBounds policy_ = OutOfBounds::kClamp;
+};
+
+// Reads the out_of_bounds attr ("clamp", "error", "pad").
+tensorflow::Status ReadOutOfBounds(tensorflow::OpKernelConstruction* ctx, OutOfBounds* policy);
+
+// CheckHeader, then element i's region's selection (kTooLarge above the
+// cap), read as `dtype` (a V file as an ml_dtypes type). Nothing is
+// allocated. `regions` may be nullptr: the whole array.
+Status SelectChecked(const NpyReader& reader, const RegionInputs* regions, int64_t i, DType dtype,
                      const tensorflow::PartialTensorShape& expected, Selection* sel);
 
-// Reads a selection into element i of `output` (i * its size from the
-// start; batches are [n, *array]): the bytes, or for a string tensor one
-// tstring per element (S: bytes without trailing NULs; U: UTF-8).
-Status ReadElement(NpyReader* reader, const Selection& sel, tensorflow::Tensor* output, int64_t i);
+// Reads a selection into `output` from element `start` on (a batch's rows
+// are laid out by Batch): the bytes, or for a string tensor one tstring per
+// element (S: bytes without trailing NULs; U: UTF-8). A padded selection's
+// elements outside the array are copies of `fill` (a scalar of the output's
+// type; nullptr: zeros, or empty strings).
+Status ReadElement(NpyReader* reader, const Selection& sel, tensorflow::Tensor* output, uint64_t start,
+                   const tensorflow::Tensor* fill = nullptr);
 
 // The TensorShape of an array's dims.
 tensorflow::Status ArrayShape(const Header& array, tensorflow::TensorShape* shape);
@@ -124,19 +159,6 @@ class FileSource final : public ByteSource {
   std::unique_ptr<tensorflow::RandomAccessFile> file_;  // Any other.
   tensorflow::Status error_;
 };
-
-// Regions from ReadNpy/ReadNpz's start and stop inputs. `op` prefixes
-// messages ("ReadNpy: ").
-// start and stop: scalars (rows of axis 0), vectors of k bounds (the first k
-// axes), or [n, k] matrices (one region per file of a batch of n).
-tensorflow::Status CheckRegionBounds(const std::string& op, const tensorflow::Tensor& start,
-                                     const tensorflow::Tensor& stop, bool batched, int64_t n);
-// Element i's region (bounds already checked).
-Region RegionOf(const tensorflow::Tensor& start, const tensorflow::Tensor& stop, int64_t i);
-// The array shape of an empty batch: `expected`'s, cut by the region.
-tensorflow::Status RegionBatchShape(const std::string& op, const tensorflow::PartialTensorShape& expected,
-                                    const tensorflow::Tensor& start, const tensorflow::Tensor& stop,
-                                    tensorflow::TensorShape* shape);
 
 }  // namespace tfnpy
 

@@ -19,6 +19,7 @@ namespace tfnpy {
 namespace {
 
 namespace tf = ::tensorflow;
+using tf::OpInputList;
 
 // Archives of a batch held open between validation and reading, at most (as
 // ReadNpy): past this count an archive is closed and opened again to be read.
@@ -56,6 +57,8 @@ class NpzOp : public tf::OpKernel {
     for (size_t k = 0; k < types.size(); ++k) OP_REQUIRES_OK(ctx, FromTfType(types[k], &dtypes_[k], OpContext(ctx)));
     OP_REQUIRES_OK(ctx, ReadLimitAttrs(ctx, &limits_));
     OP_REQUIRES_OK(ctx, ctx->GetAttr("verify_crc", &verify_crc_));
+    OP_REQUIRES_OK(ctx, ReadOutOfBounds(ctx, &policy_));
+    OP_REQUIRES_OK(ctx, ReadBatchMode(ctx, &mode_));
   }
 
   void Compute(tf::OpKernelContext* ctx) override {
@@ -67,9 +70,10 @@ class NpzOp : public tf::OpKernel {
     const auto names = input.flat<tf::tstring>();
     const int64_t n = names.size();
     const bool batched = input.dims() == 1;
-    const tf::Tensor& start = ctx->input(1);
-    const tf::Tensor& stop = ctx->input(2);
-    OP_REQUIRES_OK(ctx, CheckRegionBounds(op_, start, stop, batched, n));
+    RegionInputs regions;
+    OP_REQUIRES_OK(ctx, regions.Init(op_, ctx->input(1), ctx->input(2), batched, n, policy_));
+    OpInputList fills;
+    OP_REQUIRES_OK(ctx, ctx->input_list("fill_value", &fills));
     tf::Env* env = ctx->env();
     std::atomic<int> held_open{0};
     const size_t nk = keys_.size();
@@ -86,11 +90,11 @@ class NpzOp : public tf::OpKernel {
     // pool thread: done here, one after another, making and destroying
     // 10,000 small archives' elements took 1.5-3 ms of a 50 ms call.
     absl::InlinedVector<std::optional<Element>, 1> elements(n);
-    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
+    Batch batch(ctx, mode_, batched, n, op_, static_cast<int>(nk));
+    auto validate = [&](int64_t i) -> tf::Status {
       Element& e = elements[i].emplace();
       TF_RETURN_IF_ERROR(OpenArchive(env, file_system(i), names(i), i, batched, &e, &arena));
       e.members.resize(nk);
-      const Region region = RegionOf(start, stop, i);
       bool complete = e.zip.complete();
       for (size_t k = 0; k < nk; ++k) {
         Member& m = e.members[k];
@@ -98,76 +102,92 @@ class NpzOp : public tf::OpKernel {
         const int at = static_cast<int>(k);
         TF_RETURN_IF_ERROR(Convert(e, m.reader.Open(&m.member, limits_), i, batched, at));
         TF_RETURN_IF_ERROR(
-            Convert(e, SelectChecked(m.reader, region, dtypes_[k], shapes_[k], &m.sel), i, batched, at));
+            Convert(e, SelectChecked(m.reader, &regions, i, dtypes_[k], shapes_[k], &m.sel), i, batched, at));
       }
       if (kFromFile && (complete || held_open.fetch_add(1) >= kMaxHeldOpen)) e.file.Close();
       return tf::OkStatus();
+    };
+    OP_REQUIRES_OK(ctx, batch.Run(100000, [&](int64_t i) {
+      tf::Status s = validate(i);
+      if (!s.ok()) elements[i].reset();
+      return s;
     }));
 
     std::vector<tf::Tensor*> outputs(nk);
-    std::vector<uint64_t> strides(nk);
+    uint64_t total = 0;
     for (size_t k = 0; k < nk; ++k) {
-      BatchSpec spec;
-      spec.batched = batched;
-      spec.n = n;
-      spec.op = op_;
+      ArraysSpec spec;
       spec.output = static_cast<int>(k);
-      spec.element = [&](int64_t i) -> const Header& { return elements[i]->members[k].sel.array; };
+      spec.element = [&](int64_t i) -> const Header* {
+        return elements[i] && !batch.failed(i) ? &elements[i]->members[k].sel.array : nullptr;
+      };
       spec.describe = [&](int64_t i) {
         return (kFromFile ? "'" + std::string(names(i)) + "' " : std::string()) + "member '" + keys_[k] +
                "' (element " + std::to_string(i) + ")";
       };
       spec.empty_shape = [&](tf::TensorShape* shape) {
-        return RegionBatchShape(op_ + "key '" + keys_[k] + "': ", shapes_[k], start, stop, shape);
+        return regions.EmptyShape(op_ + "key '" + keys_[k] + "': ", shapes_[k], shape);
       };
-      tf::Tensor* output = nullptr;
-      OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &strides[k]));
-      outputs[k] = output;
+      spec.expected = shapes_[k];
+      OP_REQUIRES_OK(ctx, batch.Allocate(spec, &outputs[k]));
+      total += outputs[k]->TotalBytes();
     }
-    uint64_t total = 0;
-    for (uint64_t s : strides) total += s;
-    if (total == 0 && !AnyWhole(elements)) return;
+    if (total == 0 && !AnyWhole(elements)) {
+      OP_REQUIRES_OK(ctx, batch.Finish());
+      return;
+    }
 
-    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(total) + 100000,
-                                       [&](int64_t i) -> tf::Status {
+    OP_REQUIRES_OK(ctx, batch.Run(static_cast<int64_t>(total / std::max<int64_t>(n, 1)) + 100000,
+                                  [&](int64_t i) -> tf::Status {
       Element& e = *elements[i];
-      if (kFromFile && !e.zip.complete() && !e.file.is_open()) {
-        // Closed after validation: open it again; the members must not have changed.
-        TF_RETURN_IF_ERROR(OpenArchive(env, file_system(i), names(i), i, batched, &e));
-        for (size_t k = 0; k < nk; ++k) {
-          Member& m = e.members[k];
-          const ZipEntry before = m.member.entry();
-          TF_RETURN_IF_ERROR(OpenMember(&e, k, i, batched));
-          const ZipEntry& now = m.member.entry();
-          if (now.crc != before.crc || now.size != before.size || now.header_offset != before.header_offset) {
-            return tf::errors::DataLoss(Context(e, i, batched), MemberContext(k),
-                                        "archive changed while being read");
-          }
-          TF_RETURN_IF_ERROR(Convert(e, m.reader.Reattach(&m.member), i, batched, static_cast<int>(k)));
-        }
-      }
-      tf::Status s;
-      for (size_t k = 0; k < nk && s.ok(); ++k) {
-        Member& m = e.members[k];
-        const int at = static_cast<int>(k);
-        if (strides[k] > 0) s = Convert(e, ReadElement(&m.reader, m.sel, outputs[k], i), i, batched, at);
-        // A whole read checks the member's CRC-32 (reading any bytes left)
-        // and a deflated member's end.
-        if (s.ok() && m.sel.whole) s = Convert(e, m.member.Verify(), i, batched, at);
-      }
+      tf::Status s = Read(env, file_system(i), names(i), i, batched, &e, batch, outputs, fills);
       elements[i].reset();
       return s;
     }));
+    OP_REQUIRES_OK(ctx, batch.Finish());
   }
 
  private:
   static bool AnyWhole(const absl::InlinedVector<std::optional<Element>, 1>& elements) {
     for (const std::optional<Element>& e : elements) {
+      if (!e) continue;
       for (const Member& m : e->members) {
         if (m.sel.whole) return true;
       }
     }
     return false;
+  }
+
+  // Reads element i's members into their outputs (opening the archive again
+  // if it was closed after validation: its members must not have changed).
+  tf::Status Read(tf::Env* env, tf::FileSystem* fs, const tf::tstring& name, int64_t i, bool batched, Element* e,
+                  const Batch& batch, const std::vector<tf::Tensor*>& outputs, const OpInputList& fills) const {
+    const size_t nk = keys_.size();
+    if (kFromFile && !e->zip.complete() && !e->file.is_open()) {
+      TF_RETURN_IF_ERROR(OpenArchive(env, fs, name, i, batched, e));
+      for (size_t k = 0; k < nk; ++k) {
+        Member& m = e->members[k];
+        const ZipEntry before = m.member.entry();
+        TF_RETURN_IF_ERROR(OpenMember(e, k, i, batched));
+        const ZipEntry& now = m.member.entry();
+        if (now.crc != before.crc || now.size != before.size || now.header_offset != before.header_offset) {
+          return tf::errors::DataLoss(Context(*e, i, batched), MemberContext(k), "archive changed while being read");
+        }
+        TF_RETURN_IF_ERROR(Convert(*e, m.reader.Reattach(&m.member), i, batched, static_cast<int>(k)));
+      }
+    }
+    for (size_t k = 0; k < nk; ++k) {
+      Member& m = e->members[k];
+      const int at = static_cast<int>(k);
+      if (outputs[k]->NumElements() > 0) {
+        TF_RETURN_IF_ERROR(
+            Convert(*e, ReadElement(&m.reader, m.sel, outputs[k], batch.Start(at, i), &fills[k]), i, batched, at));
+      }
+      // A whole read checks the member's CRC-32 (reading any bytes left)
+      // and a deflated member's end.
+      if (m.sel.whole) TF_RETURN_IF_ERROR(Convert(*e, m.member.Verify(), i, batched, at));
+    }
+    return tf::OkStatus();
   }
 
   tf::Status OpenArchive(tf::Env* env, tf::FileSystem* fs, const tf::tstring& name, int64_t i, bool batched,
@@ -215,6 +235,8 @@ class NpzOp : public tf::OpKernel {
   std::vector<tf::PartialTensorShape> shapes_;
   Limits limits_;
   bool verify_crc_ = true;
+  OutOfBounds policy_;
+  BatchMode mode_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("TFNpy>ReadNpz").Device(tf::DEVICE_CPU), NpzOp<true>);

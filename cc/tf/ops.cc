@@ -5,6 +5,7 @@
 #include "tensorflow/core/framework/common_shape_fns.h"
 #include "tensorflow/core/framework/op.h"
 #include "tensorflow/core/framework/shape_inference.h"
+#include "npy/region.h"
 #include "tf/npy_tf.h"
 
 namespace tfnpy {
@@ -16,12 +17,35 @@ using ::tensorflow::shape_inference::DimensionHandle;
 using ::tensorflow::shape_inference::InferenceContext;
 using ::tensorflow::shape_inference::ShapeHandle;
 
+// The outputs after the arrays: row_shapes, status and message (Batch's).
+Status BatchOutputs(InferenceContext* c, int first, int ranks) {
+  bool ragged = false;
+  std::string on_error;
+  TF_RETURN_IF_ERROR(c->GetAttr("ragged", &ragged));
+  TF_RETURN_IF_ERROR(c->GetAttr("on_error", &on_error));
+  ShapeHandle input;
+  TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(0), 1, &input));
+  DimensionHandle n = !c->RankKnown(input) ? c->UnknownDim() : c->Rank(input) == 0 ? c->MakeDim(1) : c->Dim(input, 0);
+  c->set_output(first, ragged ? c->Matrix(n, ranks < 0 ? c->UnknownDim() : c->MakeDim(ranks)) : c->Matrix(0, 0));
+  const DimensionHandle m = on_error == "report" ? n : c->MakeDim(0);
+  c->set_output(first + 1, c->Vector(m));
+  c->set_output(first + 2, c->Vector(m));
+  return tensorflow::OkStatus();
+}
+
 // Output = input's batch dim (if it is a vector) + the array's shape, whose
-// first `region_rank` dims are replaced by `region` when given.
+// first `region_rank` dims are replaced by `region` when given; a ragged
+// batch's flat values are a vector.
 Status OutputShapeFor(InferenceContext* c, const PartialTensorShape& expected,
                       const std::vector<DimensionHandle>* region, int output) {
   ShapeHandle input;
   TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(0), 1, &input));
+  bool ragged = false;
+  TF_RETURN_IF_ERROR(c->GetAttr("ragged", &ragged));
+  if (ragged) {
+    c->set_output(output, c->Vector(c->UnknownDim()));
+    return tensorflow::OkStatus();
+  }
   ShapeHandle array;
   TF_RETURN_IF_ERROR(c->MakeShapeFromPartialTensorShape(expected, &array));
   if (region != nullptr && c->RankKnown(array)) {
@@ -46,14 +70,18 @@ Status OutputShapeFor(InferenceContext* c, const PartialTensorShape& expected,
   return tensorflow::OkStatus();
 }
 
-Status OutputShape(InferenceContext* c, const std::vector<DimensionHandle>* region) {
+int Rank(const PartialTensorShape& shape) { return shape.unknown_rank() ? -1 : shape.dims(); }
+
+Status DecodeShape(InferenceContext* c) {
   PartialTensorShape expected;
   TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
-  return OutputShapeFor(c, expected, region, 0);
+  TF_RETURN_IF_ERROR(OutputShapeFor(c, expected, nullptr, 0));
+  return BatchOutputs(c, 1, Rank(expected));
 }
 
 // The region's dims where start and stop are constants (for [n, k] bounds:
-// where every row agrees), Python slice semantics against the attr's dims.
+// where every row agrees), as the kernel computes them (RegionExtent) from
+// the attr's dims.
 Status ReadShapeFor(InferenceContext* c, const PartialTensorShape& expected, int output) {
   ShapeHandle bounds;
   TF_RETURN_IF_ERROR(c->WithRankAtMost(c->input(1), 2, &bounds));
@@ -66,25 +94,23 @@ Status ReadShapeFor(InferenceContext* c, const PartialTensorShape& expected, int
     std::vector<DimensionHandle> region(expected.dims(), c->UnknownDim());
     return OutputShapeFor(c, expected, &region, output);
   }
+  std::string policy_name;
+  TF_RETURN_IF_ERROR(c->GetAttr("out_of_bounds", &policy_name));
+  OutOfBounds policy = OutOfBounds::kClamp;
+  ParseOutOfBounds(policy_name.data(), policy_name.size(), &policy);
   const tensorflow::Tensor* start = c->input_tensor(1);
   const tensorflow::Tensor* stop = c->input_tensor(2);
   std::vector<DimensionHandle> region(k, c->UnknownDim());
-  if (start != nullptr && stop != nullptr && !expected.unknown_rank() && k <= expected.dims()) {
+  // Fractions of each axis are known only with the dims: left to the kernel.
+  const bool indices = start != nullptr && start->dtype() == tensorflow::DT_INT64;
+  if (indices && stop != nullptr && !expected.unknown_rank() && k <= expected.dims()) {
     const auto lo = start->flat<int64_t>();
     const auto hi = stop->flat<int64_t>();
     const int64_t rows = k == 0 ? 0 : lo.size() / k;
     for (int64_t i = 0; i < k; ++i) {
-      const int64_t n = expected.dim_size(i);
-      int64_t size = -2;  // Not yet known; -1: the rows disagree or depend on n.
+      int64_t size = -2;  // Not yet known; -1: the rows disagree or depend on a dim.
       for (int64_t r = 0; r < rows && size != -1; ++r) {
-        int64_t a = lo(r * k + i), b = hi(r * k + i), got;
-        if (a < 0 || b < 0) return tensorflow::errors::InvalidArgument("region bounds must be >= 0");
-        if (n >= 0) {
-          b = b < n ? b : n;
-          got = a < b ? b - a : 0;
-        } else {
-          got = a >= b ? 0 : -1;  // Unknown dim: only an empty range is known.
-        }
+        const int64_t got = RegionExtent(policy, false, lo(r * k + i), hi(r * k + i), expected.dim_size(i));
         size = size == -2 || size == got ? got : -1;
       }
       if (size >= 0) region[i] = c->MakeDim(size);
@@ -96,83 +122,129 @@ Status ReadShapeFor(InferenceContext* c, const PartialTensorShape& expected, int
 Status ReadShape(InferenceContext* c) {
   PartialTensorShape expected;
   TF_RETURN_IF_ERROR(c->GetAttr("shape", &expected));
-  return ReadShapeFor(c, expected, 0);
+  TF_RETURN_IF_ERROR(ReadShapeFor(c, expected, 0));
+  return BatchOutputs(c, 1, Rank(expected));
 }
 
 // One output per key, each shaped like ReadNpy's from its own `shapes` entry.
 Status NpzShape(InferenceContext* c) {
   std::vector<PartialTensorShape> shapes;
   TF_RETURN_IF_ERROR(c->GetAttr("shapes", &shapes));
-  if (static_cast<int>(shapes.size()) != c->num_outputs()) {
-    return tensorflow::errors::InvalidArgument("shapes has ", shapes.size(), " entries for ", c->num_outputs(),
+  const int nk = static_cast<int>(shapes.size());
+  if (nk + 3 != c->num_outputs()) {
+    return tensorflow::errors::InvalidArgument("shapes has ", shapes.size(), " entries for ", c->num_outputs() - 3,
                                                " keys");
   }
-  for (int i = 0; i < c->num_outputs(); ++i) TF_RETURN_IF_ERROR(ReadShapeFor(c, shapes[i], i));
-  return tensorflow::OkStatus();
+  int ranks = 0;
+  for (int i = 0; i < nk; ++i) {
+    TF_RETURN_IF_ERROR(ReadShapeFor(c, shapes[i], i));
+    ranks = ranks < 0 || shapes[i].unknown_rank() ? -1 : ranks + shapes[i].dims();
+  }
+  return BatchOutputs(c, nk, ranks);
 }
 
 }  // namespace
 
+// The attrs and outputs every reading op shares: how a batch comes back.
+#define TFNPY_BATCH_OUTPUTS                                   \
+  Output("row_shapes: int64")                                 \
+      .Output("status: int32")                                \
+      .Output("message: string")                              \
+      .Attr("ragged: bool = false")                           \
+      .Attr("on_error: {'raise', 'report'} = 'raise'")
+
+// What the batch attrs and outputs do, for each op's doc.
+#define TFNPY_BATCH_DOC                                                          \
+  "row_shapes: With ragged, each array's shape (one row per file; ReadNpz: "    \
+  "the keys' shapes side by side); else empty.\n"                               \
+  "status: With on_error='report', each file's error code (0: read); else "     \
+  "empty.\n"                                                                    \
+  "message: With on_error='report', each file's error message; else empty.\n"  \
+  "ragged: Lay the arrays out one after another in a flat output (their "       \
+  "shapes may differ) instead of stacking them.\n"                              \
+  "on_error: 'raise' fails the call with the first file's error (the "          \
+  "lowest-numbered); 'report' reads the other files and gives each error in "   \
+  "status and message, a failed file's row zero.\n"
+
+// The region attrs and inputs ReadNpy and ReadNpz share, and their doc.
+#define TFNPY_REGION_ATTRS                                    \
+  Attr("Tbound: {int64, float64} = DT_INT64")                 \
+      .Attr("out_of_bounds: {'clamp', 'error', 'pad'} = 'clamp'")
+
+#define TFNPY_REGION_DOC                                                                   \
+  "start: Where the region starts: a scalar (axis 0), a vector of k bounds (the first "   \
+  "k axes; empty for the whole array), or for a vector of n filenames an [n, k] matrix " \
+  "(one region per file). int64: indices, a negative one counted from the end of its "    \
+  "axis (Python's slices); float64: fractions of each axis (DALI's rel_roi_start).\n"     \
+  "stop: Where it ends, the same shape and type as start: one past the last index on "    \
+  "each axis (INT64_MAX: to the end).\n"                                                  \
+  "out_of_bounds: Bounds outside an axis: 'clamp' them (Python's slicing: start >= "      \
+  "stop selects nothing), raise an 'error' naming the file, the bound and the shape, or " \
+  "'pad' the region to its requested size with fill_value.\n"
+
 REGISTER_OP("TFNpy>DecodeNpy")
     .Input("contents: string")
     .Output("output: dtype")
+    .TFNPY_BATCH_OUTPUTS
     .Attr("dtype: type")
     .Attr("shape: shape = { unknown_rank: true }")
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = -1")
-    .SetShapeFn([](InferenceContext* c) { return OutputShape(c, nullptr); })
+    .SetShapeFn(DecodeShape)
     .Doc(R"doc(
 Decodes the bytes of .npy files into a tensor.
 
-contents: A scalar (one file) or vector (a batch of files of equal dtype and
-  shape) of complete .npy file contents.
+contents: A scalar (one file) or vector (a batch of files) of complete .npy
+  file contents.
 output: The array, C order and native byte order; for a vector input, the
-  arrays stacked along a new axis 0.
+  arrays stacked along a new axis 0 (ragged: one after another, flat).
 dtype: The element type the files must hold.
 shape: The shape each array must have; unknown dims (-1) match any size.
 max_header_size: Longest header accepted, in characters (numpy's default).
 max_output_bytes: Largest array accepted from each element (per element, not
   for the whole batch; ResourceExhausted above it); -1 for no cap beyond the
   input's size.
-)doc");
+)doc" TFNPY_BATCH_DOC);
 
 REGISTER_OP("TFNpy>ReadNpy")
     .Input("filename: string")
-    .Input("start: int64")
-    .Input("stop: int64")
+    .Input("start: Tbound")
+    .Input("stop: Tbound")
+    .Input("fill_value: dtype")
     .Output("output: dtype")
+    .TFNPY_BATCH_OUTPUTS
     .Attr("dtype: type")
     .Attr("shape: shape = { unknown_rank: true }")
+    .TFNPY_REGION_ATTRS
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = 17179869184")
     .SetShapeFn(ReadShape)
     .Doc(R"doc(
 Reads .npy files through TensorFlow's file systems into a tensor.
 
-filename: A scalar path, or a vector of paths to files of equal dtype and shape.
-start: Where the region starts: a scalar (axis 0), a vector of k bounds (the
-  first k axes; empty for the whole array), or for a vector of n filenames an
-  [n, k] matrix (one region per file, all of the same size).
-stop: Where it ends, the same shape as start: one past the last index on each
-  axis, clamped to the axis length (Python slice semantics; INT64_MAX for
-  "to the end"); start >= stop selects nothing.
-output: The region of the array (of each array, stacked, for a vector).
+filename: A scalar path, or a vector of paths.
+fill_value: A scalar: what out_of_bounds='pad' puts outside the array.
+output: The region of the array (of each array, stacked, for a vector; ragged:
+  one after another, flat).
 dtype: The element type the files must hold.
 shape: The shape each whole array must have; unknown dims (-1) match any size.
 max_header_size: Longest header accepted, in characters (numpy's default).
 max_output_bytes: Largest region accepted from each file (the cap is per file,
   not for the whole batch), checked once the file is known to hold its data
   and before anything is allocated (ResourceExhausted above it); -1 for no cap.
-)doc");
+)doc" TFNPY_REGION_DOC TFNPY_BATCH_DOC);
 
 REGISTER_OP("TFNpy>ReadNpz")
     .Input("filename: string")
-    .Input("start: int64")
-    .Input("stop: int64")
+    .Input("start: Tbound")
+    .Input("stop: Tbound")
+    .Input("fill_value: dtypes")
     .Output("output: dtypes")
+    .TFNPY_BATCH_OUTPUTS
     .Attr("keys: list(string) >= 1")
     .Attr("dtypes: list(type) >= 1")
     .Attr("shapes: list(shape)")
+    .TFNPY_REGION_ATTRS
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = 17179869184")
     .Attr("verify_crc: bool = true")
@@ -181,12 +253,10 @@ REGISTER_OP("TFNpy>ReadNpz")
 Reads arrays from .npz archives (zip files of .npy members, np.savez and
 np.savez_compressed) through TensorFlow's file systems.
 
-filename: A scalar path, or a vector of paths to archives whose members of
-  each key share dtype and shape.
-start: As ReadNpy's, applied to every key's array.
-stop: As ReadNpy's.
+filename: A scalar path, or a vector of paths.
+fill_value: One scalar per key: what out_of_bounds='pad' puts outside its array.
 output: One tensor per key: the array np.load(file)[key] gives (a region of
-  it; for a vector of paths, stacked along a new axis 0).
+  it; for a vector of paths, stacked along a new axis 0, or ragged).
 keys: The members, as numpy names them ("x" for x.npy, "arr_0").
 dtypes: The element type of each key's array.
 shapes: The shape each key's whole array must have (unknown dims match any).
@@ -195,16 +265,19 @@ max_output_bytes: Largest region accepted from each member, checked before
   anything is allocated or inflated past the member's header.
 verify_crc: Check the CRC-32 of every member read whole (DataLoss if it
   differs), as np.load does. False skips it, and only it.
-)doc");
+)doc" TFNPY_REGION_DOC TFNPY_BATCH_DOC);
 
 REGISTER_OP("TFNpy>DecodeNpz")
     .Input("contents: string")
-    .Input("start: int64")
-    .Input("stop: int64")
+    .Input("start: Tbound")
+    .Input("stop: Tbound")
+    .Input("fill_value: dtypes")
     .Output("output: dtypes")
+    .TFNPY_BATCH_OUTPUTS
     .Attr("keys: list(string) >= 1")
     .Attr("dtypes: list(type) >= 1")
     .Attr("shapes: list(shape)")
+    .TFNPY_REGION_ATTRS
     .Attr("max_header_size: int = 10000")
     .Attr("max_output_bytes: int = -1")
     .Attr("verify_crc: bool = true")
@@ -267,6 +340,42 @@ no partial file is ever left under the final name.
 filename: A scalar path (the whole tensor), or a vector of N paths, one file
   per tensor[i] (written in parallel).
 tensor: What to write, as EncodeNpy encodes it; [N, ...] for N paths.
+)doc");
+
+}  // namespace tfnpy
+
+// ---------------------------------------------------------------------------
+// Per-element errors for tfnpy.data (status_kernel.cc).
+
+namespace tfnpy {
+
+REGISTER_OP("TFNpy>CheckStatus")
+    .Input("code: int32")
+    .Input("message: string")
+    .Input("values: T")
+    .Output("output: T")
+    .Attr("T: list(type) >= 0")
+    .SetShapeFn([](InferenceContext* c) {
+      for (int i = 2; i < c->num_inputs(); ++i) c->set_output(i - 2, c->input(i));
+      return tensorflow::OkStatus();
+    })
+    .Doc(R"doc(
+Passes values through unless code is not 0 (OK): then fails with message and
+that error code. One element's error from a batch read with on_error='report'.
+)doc");
+
+REGISTER_OP("TFNpy>LogSkipped")
+    .Input("messages: string")
+    .Output("count: int64")
+    .SetIsStateful()
+    .SetShapeFn(tensorflow::shape_inference::ScalarShape)
+    .Doc(R"doc(
+Writes each message to stderr the first time this process sees it, as a
+file skipped by tfnpy.data's on_error='skip', and counts them.
+
+messages: The skipped files' error messages (each names the file, and the
+  CSV file and line it came from).
+count: Files skipped by this process so far (each time they are skipped).
 )doc");
 
 }  // namespace tfnpy

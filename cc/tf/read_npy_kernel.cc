@@ -34,6 +34,8 @@ class ReadNpyOp : public tf::OpKernel {
  public:
   explicit ReadNpyOp(tf::OpKernelConstruction* ctx) : OpKernel(ctx) {
     OP_REQUIRES_OK(ctx, ReadKernelAttrs(ctx, &dtype_, &expected_, &limits_));
+    OP_REQUIRES_OK(ctx, ReadOutOfBounds(ctx, &policy_));
+    OP_REQUIRES_OK(ctx, ReadBatchMode(ctx, &mode_));
   }
 
   void Compute(tf::OpKernelContext* ctx) override {
@@ -44,9 +46,13 @@ class ReadNpyOp : public tf::OpKernel {
                     names.shape().DebugString()));
     const auto files = names.flat<tf::tstring>();
     const int64_t n = files.size();
-    const tf::Tensor& start = ctx->input(1);
-    const tf::Tensor& stop = ctx->input(2);
-    OP_REQUIRES_OK(ctx, CheckRegionBounds("ReadNpy: ", start, stop, names.dims() == 1, n));
+    const bool batched = names.dims() == 1;
+    RegionInputs regions;
+    OP_REQUIRES_OK(ctx, regions.Init("ReadNpy: ", ctx->input(1), ctx->input(2), batched, n, policy_));
+    const tf::Tensor& fill = ctx->input(3);
+    OP_REQUIRES(ctx, fill.dims() == 0,
+                tf::errors::InvalidArgument("ReadNpy: fill_value must be a scalar, got shape ",
+                                            fill.shape().DebugString()));
     tf::Env* env = ctx->env();
     std::atomic<int> held_open{0};
     // One file-system lookup for the batch: every name with the first
@@ -62,12 +68,16 @@ class ReadNpyOp : public tf::OpKernel {
     // Each element is made (validation) and destroyed (after its read) by a
     // pool thread, not one after another here (as ReadNpz's).
     absl::InlinedVector<std::optional<Element>, 1> elements(n);
-    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
+    Batch batch(ctx, mode_, batched, n, "ReadNpy: ", 1);
+    OP_REQUIRES_OK(ctx, batch.Run(100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i].emplace();
-      TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
-      TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Open(&e.source, limits_, n > 1 ? &arena : nullptr)));
-      TF_RETURN_IF_ERROR(
-          e.source.Convert(SelectChecked(e.reader, RegionOf(start, stop, i), dtype_, expected_, &e.sel)));
+      tf::Status s = e.source.Open(env, files(i), file_system(i));
+      if (s.ok()) s = e.source.Convert(e.reader.Open(&e.source, limits_, n > 1 ? &arena : nullptr));
+      if (s.ok()) s = e.source.Convert(SelectChecked(e.reader, &regions, i, dtype_, expected_, &e.sel));
+      if (!s.ok()) {
+        elements[i].reset();
+        return s;
+      }
       if (e.reader.complete() || held_open.fetch_add(1) >= kMaxHeldOpen) {
         e.reader.Detach();
         e.source.Close();
@@ -75,39 +85,40 @@ class ReadNpyOp : public tf::OpKernel {
       return tf::OkStatus();
     }));
 
-    BatchSpec spec;
-    spec.batched = names.dims() == 1;
-    spec.n = n;
-    spec.op = "ReadNpy: ";
-    spec.element = [&](int64_t i) -> const Header& { return elements[i]->sel.array; };
+    ArraysSpec spec;
+    spec.element = [&](int64_t i) -> const Header* { return elements[i] ? &elements[i]->sel.array : nullptr; };
     spec.describe = [&](int64_t i) {
       return "'" + std::string(files(i)) + "' (element " + std::to_string(i) + ")";
     };
-    spec.empty_shape = [&](tf::TensorShape* shape) {
-      return RegionBatchShape("ReadNpy: ", expected_, start, stop, shape);
-    };
+    spec.empty_shape = [&](tf::TensorShape* shape) { return regions.EmptyShape("ReadNpy: ", expected_, shape); };
+    spec.expected = expected_;
     tf::Tensor* output = nullptr;
-    uint64_t stride = 0;
-    OP_REQUIRES_OK(ctx, AllocateBatch(ctx, spec, &output, &stride));
-    if (output->NumElements() == 0) return;
+    OP_REQUIRES_OK(ctx, batch.Allocate(spec, &output));
 
-    OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, static_cast<int64_t>(stride) + 100000,
-                                       [&](int64_t i) -> tf::Status {
+    auto read = [&](int64_t i) -> tf::Status {
       Element& e = *elements[i];
+      tf::Status s;
       if (!e.reader.complete() && !e.source.is_open()) {
-        TF_RETURN_IF_ERROR(e.source.Open(env, files(i), file_system(i)));
-        TF_RETURN_IF_ERROR(e.source.Convert(e.reader.Reattach(&e.source)));
+        s = e.source.Open(env, files(i), file_system(i));
+        if (s.ok()) s = e.source.Convert(e.reader.Reattach(&e.source));
       }
-      tf::Status s = e.source.Convert(ReadElement(&e.reader, e.sel, output, i));
+      if (s.ok()) s = e.source.Convert(ReadElement(&e.reader, e.sel, output, batch.Start(0, i), &fill));
       elements[i].reset();
       return s;
-    }));
+    };
+    if (output->NumElements() > 0) {
+      const int64_t bytes_per_element = static_cast<int64_t>(output->TotalBytes()) / n;
+      OP_REQUIRES_OK(ctx, batch.Run(bytes_per_element + 100000, read));
+    }
+    OP_REQUIRES_OK(ctx, batch.Finish());
   }
 
  private:
   DType dtype_;
   tf::PartialTensorShape expected_;
   Limits limits_;
+  OutOfBounds policy_;
+  BatchMode mode_;
 };
 
 REGISTER_KERNEL_BUILDER(Name("TFNpy>ReadNpy").Device(tf::DEVICE_CPU), ReadNpyOp);

@@ -20,13 +20,13 @@ from tfnpy import _build_info
 from tfnpy._core import NpyInfo, NpzInfo, NpzMember, inspect, loads
 from tfnpy._version import SUPPORTED_TENSORFLOW, __version__
 
-__all__ = ["__version__", "NpyInfo", "NpzInfo", "NpzMember", "data", "decode_npy", "decode_npz", "encode_npy",
+__all__ = ["__version__", "NpyInfo", "NpzInfo", "NpzMember", "ReadErrors", "data", "decode_npy", "decode_npz", "encode_npy",
            "inspect", "loads", "read_npy", "read_npz", "write_npy"]
 
 # Names that need TensorFlow, and the module that has each.
 _LAZY = {"decode_npy": "tfnpy._ops", "read_npy": "tfnpy._ops", "decode_npz": "tfnpy._ops",
          "read_npz": "tfnpy._ops", "data": "tfnpy.data",
-         "encode_npy": "tfnpy._ops", "write_npy": "tfnpy._ops"}
+         "encode_npy": "tfnpy._ops", "write_npy": "tfnpy._ops", "ReadErrors": "tfnpy._ops"}
 
 
 class TensorFlowVersionWarning(UserWarning):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.resources
-from typing import Optional, Sequence, Union
+from typing import NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import tensorflow as tf
@@ -123,15 +123,98 @@ def _max_output(max_output_bytes: Optional[int]) -> int:
     return int(max_output_bytes)
 
 
+class ReadErrors(NamedTuple):
+    """Each file's error, from a read with ``on_error="report"``.
+
+    Attributes:
+      code: ``tf.int32``, one per file: 0 for a file read, else its error's
+        code (``tf.errors.NOT_FOUND``, ``INVALID_ARGUMENT``, ``DATA_LOSS``...).
+      message: ``tf.string``, one per file: the error's message (it names the
+        file), empty for a file read.
+    """
+
+    code: tf.Tensor
+    message: tf.Tensor
+
+
+def _on_error(on_error: str) -> str:
+    if on_error not in ("raise", "report"):
+        raise ValueError(f"on_error must be 'raise' or 'report', got {on_error!r}")
+    return on_error
+
+
+def _static_rank(t) -> Optional[int]:
+    return tf.convert_to_tensor(t).shape.rank if not isinstance(t, (str, bytes)) else 0
+
+
+def _ragged(values, row_shapes, shape: tf.TensorShape, batched: bool, columns=None):
+    """The arrays a ragged read laid out one after another (values) as a
+    tf.RaggedTensor [n, ...]: axes whose size ``shape`` leaves unknown are
+    ragged, the others uniform (all known: a dense [n, *shape] tensor). For a
+    scalar path, the one array, dense. ``columns``: this output's columns of
+    row_shapes (ReadNpz lays its keys' shapes side by side)."""
+    rank = shape.rank
+    if rank is None:
+        rank = row_shapes.shape[1] if columns is None else None
+    if rank is None:
+        raise ValueError("ragged=True needs the arrays' rank when it is not known until the graph runs: "
+                         "pass shape= with one entry per axis, None where the files differ (e.g. [None, 128])")
+    if columns is not None:
+        row_shapes = row_shapes[:, columns[0]:columns[0] + rank]
+    dims = shape.as_list() if shape.rank is not None else [None] * rank
+    if not batched:
+        array = tf.reshape(values, row_shapes[0])
+        if shape.rank is not None:
+            array.set_shape(shape)
+        return array
+    n = tf.shape(row_shapes, out_type=tf.int64)[0]
+    # Trailing axes of known size stay in the flat values; those before them
+    # become row partitions, innermost first.
+    t = rank
+    while t > 0 and dims[t - 1] is not None:
+        t -= 1
+    if t == 0:
+        return tf.reshape(values, tf.concat([[n], tf.constant(dims, tf.int64)], 0)) if rank else values
+    rt = tf.reshape(values, [-1] + dims[t:])
+    # Rows at level k: every array contributes the product of its first k dims.
+    rows = tf.math.cumprod(row_shapes[:, :t], axis=1, exclusive=True)
+    for k in reversed(range(t)):
+        if dims[k] is None:
+            rt = tf.RaggedTensor.from_row_lengths(rt, tf.repeat(row_shapes[:, k], rows[:, k]), validate=False)
+        else:
+            rt = tf.RaggedTensor.from_uniform_row_length(rt, dims[k], nrows=tf.reduce_sum(rows[:, k]),
+                                                         validate=False)
+    return rt
+
+
+def _result(outputs, first, ragged: bool, on_error: str, shapes, several: bool):
+    """What a read op's outputs give the caller: the arrays (ragged ones
+    built), and with on_error="report" a ReadErrors beside them."""
+    *arrays, row_shapes, code, message = outputs
+    if ragged:
+        batched = _static_rank(first)
+        if batched is None:
+            raise ValueError("ragged=True needs the filenames' rank (a scalar or a vector) to be known")
+        column, built = 0, []
+        for array, shape in zip(arrays, shapes):
+            built.append(_ragged(array, row_shapes, shape, batched == 1, (column,) if several else None))
+            column += shape.rank or 0
+        arrays = built
+    result = arrays if several else arrays[0]
+    return (result, ReadErrors(code, message)) if on_error == "report" else result
+
+
 def decode_npy(
     contents,
     dtype: DTypeLike,
     shape: ShapeLike = None,
     name: Optional[str] = None,
     *,
+    ragged: bool = False,
+    on_error: str = "raise",
     max_header_size: int = 10000,
     max_output_bytes: Optional[int] = None,
-) -> tf.Tensor:
+):
     """Decodes the bytes of a ``.npy`` file into a tensor, inside the graph.
 
     The native replacement for ``tf.numpy_function(np.load, ...)``: no Python
@@ -145,7 +228,8 @@ def decode_npy(
         file (for example from ``tf.io.read_file``). A scalar gives the
         array; a vector of N files gives one tensor of shape ``[N, *shape]``
         (all N must share dtype and shape, or the error names the first
-        element that differs).
+        element that differs; ``ragged=True`` reads arrays of different
+        shapes).
       dtype: The element type the file holds: a ``tf.DType``, numpy dtype or
         name. A file of another type is refused (byte order does not count).
         ``tf.string`` reads ``S`` and ``U`` arrays (bytes, or UTF-8 for ``U``,
@@ -156,15 +240,31 @@ def decode_npy(
         the ``V1`` arrays it writes for those types, bit for bit.
       shape: Optional expected shape of each array, ``None`` for unknown
         dimensions. Sets the static shape in graph mode and is checked when
-        the op runs.
+        the op runs. With ``ragged=True``, the axes left ``None`` are the
+        ragged ones.
       name: Optional op name.
+      ragged: For a vector of N files: return a ``tf.RaggedTensor`` of N
+        rows, row ``i`` the array of file ``i`` (as ``tf.ragged.stack`` of
+        the arrays would give), so that the arrays may differ in shape. The
+        axes ``shape`` leaves ``None`` are ragged and those it gives are
+        uniform; without ``shape``, every axis is ragged (the rank is then
+        needed when the graph is built: give ``shape`` with ``None``
+        entries in a ``tf.function`` or ``tf.data`` map). Every file must
+        have the same number of dimensions.
+      on_error: ``"raise"`` (default): the first bad file (the lowest
+        index) fails the call. ``"report"``: every other file is read and
+        the call returns ``(result, errors)``, ``errors`` a
+        :class:`ReadErrors` with each file's error code and message; a bad
+        file's row holds zeros (empty strings; ragged: its known
+        dimensions, the others 0).
       max_header_size: Longest header accepted, in characters (numpy's
         default, a guard against header-parsing denial of service).
-      max_output_bytes: Optional cap on the output size; larger arrays raise
-        ``ResourceExhaustedError`` before anything is allocated.
+      max_output_bytes: Optional cap on each array's size; larger arrays
+        raise ``ResourceExhaustedError`` before anything is allocated.
 
     Returns:
-      A tensor of ``dtype``.
+      A tensor of ``dtype`` (a ``tf.RaggedTensor`` with ``ragged=True``);
+      with ``on_error="report"``, a pair ``(result, ReadErrors)``.
 
     Raises:
       tf.errors.InvalidArgumentError: malformed or truncated input, an
@@ -172,20 +272,25 @@ def decode_npy(
         shape other than expected. The message says what was expected and
         what was found.
 
-    >>> import io, numpy as np, tfnpy
+    >>> import io, numpy as np, tensorflow as tf, tfnpy
     >>> buf = io.BytesIO(); np.save(buf, np.arange(6, dtype=np.float32).reshape(2, 3))
     >>> tfnpy.decode_npy(buf.getvalue(), tf.float32, shape=[None, 3]).numpy()
     array([[0., 1., 2.],
            [3., 4., 5.]], dtype=float32)
     """
-    return _raw_decode_npy(
+    on_error = _on_error(on_error)
+    shape = as_shape(shape)
+    outputs = _raw_decode_npy(
         contents=contents,
         dtype=as_dtype(dtype),
-        shape=as_shape(shape),
+        shape=shape,
+        ragged=bool(ragged),
+        on_error=on_error,
         max_header_size=check_max_header_size(max_header_size),
         max_output_bytes=_max_output(max_output_bytes),
         name=name,
     )
+    return _result(outputs, contents, ragged, on_error, [shape], False)
 
 
 _INT64_MAX = 2**63 - 1
@@ -194,45 +299,75 @@ _INT64_MAX = 2**63 - 1
 DEFAULT_MAX_READ_BYTES = 16 * 2**30
 
 
-def _bound(value, what: str):
-    """One of start/stop as an int64 tensor or numpy array, checked like numpy's slices."""
+def _bound(value, what: str, relative: bool):
+    """One of start/stop as an int64 (relative: float64) tensor or numpy array."""
     if value is None:
         return None
+    kind = "float64 fractions of each axis" if relative else "integers (slice indices, as in numpy)"
+    want = tf.float64 if relative else tf.int64
     if isinstance(value, (tf.Tensor, tf.Variable)):
-        if not (value.dtype.is_integer or value.dtype == tf.bool):
-            raise TypeError(f"{what} must hold integers (slice indices), got a {value.dtype.name} tensor")
+        empty = value.shape.num_elements() == 0
+        ok = value.dtype.is_integer or value.dtype == tf.bool or (relative and value.dtype.is_floating)
+        if not (ok or empty):
+            raise TypeError(f"{what} must hold {kind}, got a {value.dtype.name} tensor")
         if value.shape.rank is not None and value.shape.rank > 2:
-            raise ValueError(f"{what} must be an int, a sequence of ints or an [N, k] matrix, got rank {value.shape.rank}")
-        return tf.cast(value, tf.int64)
+            raise ValueError(f"{what} must be a number, a sequence of them or an [N, k] matrix, got rank {value.shape.rank}")
+        return tf.cast(value, want)
     array = np.asarray(value)
-    if array.dtype == object or array.dtype.kind not in "biu":
-        raise TypeError(
-            f"{what} must be an int or a sequence of ints (slice indices must be integers, as in numpy), "
-            f"got {type(value).__name__} {str(value)[:40]}"
-        )
+    # [] and () are float64 to numpy: an empty box, whatever its type.
+    ok = array.dtype.kind in "biu" or (relative and array.dtype.kind == "f")
+    if array.dtype == object or not (ok or array.size == 0):
+        raise TypeError(f"{what} must be {kind}; got {type(value).__name__} {str(value)[:40]}")
     if array.ndim > 2:
-        raise ValueError(f"{what} must be an int, a sequence of ints or an [N, k] matrix, got shape {array.shape}")
-    if array.size and array.min() < 0:
-        raise ValueError(f"{what} must be >= 0 (negative indices are not supported), got {value}")
+        raise ValueError(f"{what} must be a number, a sequence of them or an [N, k] matrix, got shape {array.shape}")
     if array.dtype.kind == "u" and array.size and array.max() > _INT64_MAX:
         raise ValueError(f"{what} must be below 2**63, got {value}")
-    return array.astype(np.int64)
+    if relative and array.size and not np.isfinite(array).all():
+        raise ValueError(f"{what} must be finite fractions, got {value}")
+    return array.astype(np.float64 if relative else np.int64)
 
 
-def _region(start, stop):
-    """start and stop as int64 tensors of one shape: [] (scalar: axis 0), [k] or [N, k];
-    an empty vector pair for the whole array."""
-    start, stop = _bound(start, "start"), _bound(stop, "stop")
+def _region(start, stop, rel_start=None, rel_stop=None):
+    """The region inputs: start and stop as int64 (rel_start and rel_stop as
+    float64) tensors or arrays of one shape: [] (scalar: axis 0), [k] or
+    [N, k]; an empty vector pair for the whole array."""
+    relative = rel_start is not None or rel_stop is not None
+    if relative and (start is not None or stop is not None):
+        raise ValueError("give start/stop (indices) or rel_start/rel_stop (fractions of each axis), not both")
+    if relative:
+        start, stop = rel_start, rel_stop
+    names = ("rel_start", "rel_stop") if relative else ("start", "stop")
+    start, stop = _bound(start, names[0], relative), _bound(stop, names[1], relative)
+    dtype = np.float64 if relative else np.int64
+    end = 1.0 if relative else _INT64_MAX
     if start is None and stop is None:
-        empty = np.zeros([0], np.int64)
+        empty = np.zeros([0], dtype)
         return empty, empty
     if start is None:
         start = np.zeros_like(stop) if isinstance(stop, np.ndarray) else tf.zeros_like(stop)
     if stop is None:
-        stop = np.full_like(start, _INT64_MAX) if isinstance(start, np.ndarray) else tf.fill(tf.shape(start), tf.constant(_INT64_MAX, tf.int64))
+        stop = np.full_like(start, end) if isinstance(start, np.ndarray) else tf.fill(tf.shape(start), tf.constant(end, start.dtype))
     if isinstance(start, np.ndarray) and isinstance(stop, np.ndarray) and start.shape != stop.shape:
-        raise ValueError(f"start and stop must have the same shape, got {start.shape} and {stop.shape}")
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {start.shape} and {stop.shape}")
     return start, stop
+
+
+def _out_of_bounds(out_of_bounds: str, fill_value, dtypes):
+    """The out_of_bounds attr and one fill_value scalar per dtype."""
+    if out_of_bounds not in ("clamp", "error", "pad"):
+        raise ValueError(f"out_of_bounds must be 'clamp', 'error' or 'pad', got {out_of_bounds!r}")
+    if fill_value is not None and out_of_bounds != "pad":
+        raise ValueError("fill_value is used only with out_of_bounds='pad'")
+    fills = []
+    for dtype in dtypes:
+        if fill_value is None:
+            fills.append(tf.zeros([], dtype))
+        else:
+            fill = tf.convert_to_tensor(fill_value)
+            fills.append(fill if fill.dtype == dtype else tf.cast(fill, dtype))
+            if fills[-1].shape.rank not in (None, 0):
+                raise ValueError(f"fill_value must be a scalar, got shape {fills[-1].shape}")
+    return out_of_bounds, fills
 
 
 def read_npy(
@@ -243,9 +378,15 @@ def read_npy(
     stop=None,
     name: Optional[str] = None,
     *,
+    rel_start=None,
+    rel_stop=None,
+    out_of_bounds: str = "clamp",
+    fill_value=None,
+    ragged: bool = False,
+    on_error: str = "raise",
     max_header_size: int = 10000,
     max_output_bytes: Optional[int] = DEFAULT_MAX_READ_BYTES,
-) -> tf.Tensor:
+):
     """Reads ``.npy`` files into a tensor, inside the graph.
 
     Opens the file through TensorFlow's file systems (local paths, ``ram://``,
@@ -254,25 +395,55 @@ def read_npy(
     straight into it: no Python, no intermediate string.
 
     Args:
-      filename: A scalar ``tf.string`` path, or a vector of N paths to files
-        of equal dtype and shape, giving ``[N, *shape]`` (the files are read
-        in parallel on TensorFlow's intra-op threads).
+      filename: A scalar ``tf.string`` path, or a vector of N paths, giving
+        ``[N, *shape]`` (the files are read in parallel on TensorFlow's
+        intra-op threads). The arrays of a vector must share their shape
+        unless ``ragged=True``.
       dtype: The element type the files hold (``tf.DType``, numpy dtype or
         name).
       shape: Optional expected shape of each whole array, ``None`` for
-        unknown dimensions; sets the static shape.
+        unknown dimensions; sets the static shape (with ``ragged=True``: the
+        axes left ``None`` are the ragged ones).
       start: Optional start of a region to read: an int (rows of axis 0), a
-        sequence of k ints (a box over the first k axes, k <= rank), or for
-        a vector of N paths an ``[N, k]`` array or tensor (one box per file,
-        e.g. random crops; the boxes must all have the same size). Integers
-        ``>= 0``; Python lists, numpy arrays and integer tensors are accepted.
-      stop: Optional end of the region, the same shape as ``start``, each
-        bound clamped to its axis like a Python slice (``start >= stop``
-        selects nothing). A missing ``start`` is 0 and a missing ``stop`` the
-        end of each axis. Only about the region's bytes are read (contiguous
-        runs, small gaps read through), in C and Fortran order alike. With a
-        vector of paths and 1-D bounds, every file gives the same region.
+        sequence of k ints (a box over the first k axes, k <= rank; empty:
+        the whole array), or for a vector of N paths an ``[N, k]`` array or
+        tensor (one box per file, e.g. random crops). A negative index
+        counts from the end of its axis, as in Python (``-16000``: the last
+        16,000 samples of each file). Python ints, lists, numpy arrays and
+        integer tensors are accepted.
+      stop: Optional end of the region (one past its last index on each
+        axis), the same shape as ``start``. A missing ``start`` is 0 and a
+        missing ``stop`` the end of each axis. Only about the region's bytes
+        are read (contiguous runs, small gaps read through), in C and
+        Fortran order alike. With a vector of paths and 1-D bounds, every
+        file gives the same region.
       name: Optional op name.
+      rel_start: Instead of ``start``: the region's start as fractions of
+        each axis of each file (0.0 its start, 1.0 its end; DALI's
+        ``rel_roi_start``), rounded to the nearest index: a centre crop
+        ``rel_start=[0.25, 0.25], rel_stop=[0.75, 0.75]`` of files of any
+        size needs no shape lookup.
+      rel_stop: Instead of ``stop``: the region's end as fractions.
+      out_of_bounds: What bounds outside an axis do: ``"clamp"`` (default)
+        clamps them, as a Python slice does (a smaller or empty result);
+        ``"error"`` fails with the file, the bound and the shape unless
+        ``0 <= start <= stop <= length`` on every axis; ``"pad"`` gives the
+        requested size whatever the file's (``stop - start`` on each axis)
+        with ``fill_value`` outside the array (fixed-size random crops of
+        volumes of different sizes).
+      fill_value: With ``out_of_bounds="pad"``: the value outside the
+        array (default 0, ``False`` or ``b""``).
+      ragged: For a vector of N paths: return a ``tf.RaggedTensor`` of N
+        rows, row ``i`` the array (region) of file ``i``, so that files may
+        differ in shape. Ragged axes are those ``shape`` leaves ``None``
+        (without ``shape``, every axis; then the rank must be known when
+        the graph is built: give ``shape`` inside ``tf.function`` or
+        ``tf.data``). One op call reads every file straight into the
+        values, in parallel; regions and caps apply to each file.
+      on_error: ``"raise"`` (default): the first bad file (the lowest index)
+        fails the call. ``"report"``: the other files are read and the call
+        returns ``(result, errors)``, ``errors`` a :class:`ReadErrors` of
+        each file's error code and message; a bad file's row is zeros.
       max_header_size: Longest header accepted, in characters.
       max_output_bytes: Cap on each file's selected size (per file, not for
         the whole batch), checked once the file is known to hold its data and
@@ -280,36 +451,48 @@ def read_npy(
         ``None`` for no cap. Default 16 GiB.
 
     Returns:
-      A tensor of ``dtype``.
+      A tensor of ``dtype`` (a ``tf.RaggedTensor`` with ``ragged=True`` and a
+      vector of paths); with ``on_error="report"``, ``(result, ReadErrors)``.
 
     Raises:
       tf.errors.NotFoundError: a file does not exist.
       tf.errors.InvalidArgumentError: malformed or truncated file, unexpected
-        dtype or shape, bad region. Every message names the file.
+        dtype or shape, a region out of bounds with ``out_of_bounds="error"``.
+        Every message names the file.
       tf.errors.DataLossError: a file shrank or changed while it was read.
       TypeError: ``start``/``stop`` are not integers.
 
-    >>> import numpy as np, tempfile, os, tfnpy
+    >>> import numpy as np, tensorflow as tf, tempfile, os, tfnpy
     >>> path = os.path.join(tempfile.mkdtemp(), "a.npy")
     >>> np.save(path, np.arange(10, dtype=np.int64).reshape(5, 2))
     >>> tfnpy.read_npy(path, tf.int64, start=1, stop=3).numpy()
     array([[2, 3],
            [4, 5]])
-    >>> tfnpy.read_npy(path, tf.int64, start=[1, 1], stop=[3, 2]).numpy()
-    array([[3],
-           [5]])
+    >>> tfnpy.read_npy(path, tf.int64, start=[-2, 1]).numpy()
+    array([[7],
+           [9]])
+    >>> tfnpy.read_npy(path, tf.int64, start=[4, 0], stop=[6, 2], out_of_bounds="pad", fill_value=-1).numpy()
+    array([[ 8,  9],
+           [-1, -1]])
     """
-    start, stop = _region(start, stop)
-    return _raw_read_npy(
+    on_error = _on_error(on_error)
+    start, stop = _region(start, stop, rel_start, rel_stop)
+    dtype, shape = as_dtype(dtype), as_shape(shape)
+    out_of_bounds, fills = _out_of_bounds(out_of_bounds, fill_value, [dtype])
+    outputs = _raw_read_npy(
         filename=filename,
         start=start,
         stop=stop,
-        dtype=as_dtype(dtype),
-        shape=as_shape(shape),
+        fill_value=fills[0],  # Its type is the dtype attr's.
+        shape=shape,
+        out_of_bounds=out_of_bounds,
+        ragged=bool(ragged),
+        on_error=on_error,
         max_header_size=check_max_header_size(max_header_size),
         max_output_bytes=_max_output(max_output_bytes),
         name=name,
     )
+    return _result(outputs, filename, ragged, on_error, [shape], False)
 
 
 def _members(key, dtype, shape):
@@ -335,24 +518,33 @@ def _members(key, dtype, shape):
 
 
 def _npz(raw, first, key, dtype, shape, start, stop, name, max_header_size, max_output_bytes, verify_crc,
-         **inputs):
+         rel_start, rel_stop, out_of_bounds, fill_value, ragged, on_error, **inputs):
     keys, dtypes, shapes, several = _members(key, dtype, shape)
     if not isinstance(verify_crc, bool):
         raise TypeError(f"verify_crc must be a bool, got {type(verify_crc).__name__}")
-    start, stop = _region(start, stop)
-    out = raw(
+    on_error = _on_error(on_error)
+    start, stop = _region(start, stop, rel_start, rel_stop)
+    out_of_bounds, fills = _out_of_bounds(out_of_bounds, fill_value, dtypes)
+    arrays, *rest = raw(
         start=start,
         stop=stop,
+        fill_value=fills,  # Their types are the dtypes attr's.
         keys=keys,
-        dtypes=dtypes,
         shapes=shapes,
+        out_of_bounds=out_of_bounds,
+        ragged=bool(ragged),
+        on_error=on_error,
         max_header_size=check_max_header_size(max_header_size),
         max_output_bytes=_max_output(max_output_bytes),
         verify_crc=verify_crc,
         name=name,
         **{first: inputs[first]},
     )
-    return dict(zip(keys, out)) if several else out[0]
+    result = _result([*arrays, *rest], inputs[first], ragged, on_error, shapes, True)
+    if on_error == "report":
+        arrays, errors = result
+        return (dict(zip(keys, arrays)) if several else arrays[0]), errors
+    return dict(zip(keys, result)) if several else result[0]
 
 
 def read_npz(
@@ -364,6 +556,12 @@ def read_npz(
     stop=None,
     name: Optional[str] = None,
     *,
+    rel_start=None,
+    rel_stop=None,
+    out_of_bounds: str = "clamp",
+    fill_value=None,
+    ragged: bool = False,
+    on_error: str = "raise",
     max_header_size: int = 10000,
     max_output_bytes: Optional[int] = DEFAULT_MAX_READ_BYTES,
     verify_crc: bool = True,
@@ -378,7 +576,7 @@ def read_npz(
 
     Args:
       filename: A scalar path, or a vector of N paths (read in parallel,
-        giving ``[N, *shape]`` per key).
+        giving ``[N, *shape]`` per key, or ragged rows with ``ragged=True``).
       key: The member as numpy names it (``"x"`` for ``x.npy``, ``"arr_0"``
         for positional ``savez`` arguments, ``"sub/x"``), or a dict
         ``{key: dtype}`` to read several members with one archive open and
@@ -386,11 +584,27 @@ def read_npz(
       dtype: The element type of the member (single key only).
       shape: Expected shape of the whole array (``None`` entries allowed); a
         dict ``{key: shape}`` with a dict of keys.
-      start, stop: A region, exactly as for ``read_npy`` (ints, sequences,
-        ``[N, k]``), applied to every key. On a stored member only the
-        region's bytes are read; a deflated member is inflated up to the
-        region's end (its CRC is then not checked: it covers the whole member).
+      start: A region, exactly as for ``read_npy`` (ints, negative ones from
+        the end, sequences, ``[N, k]``), applied to every key. On a stored
+        member only the region's bytes are read; a deflated member is
+        inflated up to the region's end (its CRC is then not checked: it
+        covers the whole member).
+      stop: The region's end, as for ``read_npy``.
       name: Optional op name.
+      rel_start: Instead of ``start``: fractions of each axis, as for
+        ``read_npy``.
+      rel_stop: Instead of ``stop``: fractions of each axis.
+      out_of_bounds: ``"clamp"``, ``"error"`` or ``"pad"``, as for
+        ``read_npy``.
+      fill_value: With ``out_of_bounds="pad"``: the value outside each
+        array (cast to each key's dtype).
+      ragged: Return each key's arrays as a ``tf.RaggedTensor`` of N rows
+        (as for ``read_npy``; each key's ``shape`` says which axes are
+        ragged, and with a dict of keys every key needs a shape of known
+        rank).
+      on_error: ``"raise"`` or ``"report"``, as for ``read_npy``: with
+        ``"report"`` the result is ``(arrays, ReadErrors)``, one error per
+        archive (an archive fails as a whole if any of its keys does).
       max_header_size: Longest ``.npy`` header accepted, in characters.
       max_output_bytes: Cap on each member's selected size, checked before
         anything is allocated or inflated past the member's header
@@ -398,10 +612,11 @@ def read_npz(
       verify_crc: Check the CRC-32 of every member read whole, as
         ``np.load`` does. ``False`` skips that check alone (every other
         check stays), for storage you trust: checksumming every byte costs
-        up to a fifth of a page-cached read (README, "Speed").
+        up to a fifth of a page-cached read.
 
     Returns:
-      A tensor, or a dict of tensors for a dict of keys.
+      A tensor, or a dict of tensors for a dict of keys (ragged tensors with
+      ``ragged=True``); with ``on_error="report"``, ``(that, ReadErrors)``.
 
     Raises:
       tf.errors.InvalidArgumentError: a missing key (the message lists the
@@ -409,7 +624,7 @@ def read_npz(
         unexpected dtype or shape.
       tf.errors.DataLossError: a CRC-32 mismatch, or a file that changed.
 
-    >>> import numpy as np, tempfile, os, tfnpy
+    >>> import numpy as np, tensorflow as tf, tempfile, os, tfnpy
     >>> path = os.path.join(tempfile.mkdtemp(), "a.npz")
     >>> np.savez_compressed(path, x=np.arange(6).reshape(3, 2), y=np.ones(2, np.float32))
     >>> tfnpy.read_npz(path, "x", tf.int64, start=1).numpy()
@@ -419,7 +634,8 @@ def read_npz(
     ['x', 'y']
     """
     return _npz(_raw_read_npz, "filename", key, dtype, shape, start, stop, name, max_header_size,
-                max_output_bytes, verify_crc, filename=filename)
+                max_output_bytes, verify_crc, rel_start, rel_stop, out_of_bounds, fill_value, ragged, on_error,
+                filename=filename)
 
 
 def decode_npz(
@@ -431,15 +647,57 @@ def decode_npz(
     stop=None,
     name: Optional[str] = None,
     *,
+    rel_start=None,
+    rel_stop=None,
+    out_of_bounds: str = "clamp",
+    fill_value=None,
+    ragged: bool = False,
+    on_error: str = "raise",
     max_header_size: int = 10000,
     max_output_bytes: Optional[int] = None,
     verify_crc: bool = True,
 ):
-    """``read_npz`` on the bytes of ``.npz`` archives held in a string tensor
-    (a scalar, or a vector of N archives); the same arguments and results.
-    ``max_output_bytes`` defaults to no cap beyond what each member declares."""
+    """Decodes arrays from the bytes of ``.npz`` archives held in a string tensor, inside the graph.
+
+    ``read_npz`` for archives already in memory (from ``tf.io.read_file``, a
+    TFRecord, a request): the same members, regions, checks and results.
+
+    Args:
+      contents: A ``tf.string`` scalar (one archive's bytes) or vector of N
+        archives.
+      key: The member as numpy names it, or a dict ``{key: dtype}``.
+      dtype: The element type of the member (single key only).
+      shape: Expected shape of the whole array; a dict with a dict of keys.
+      start: A region's start, as for ``read_npz``.
+      stop: A region's end, as for ``read_npz``.
+      name: Optional op name.
+      rel_start: Instead of ``start``: fractions of each axis.
+      rel_stop: Instead of ``stop``: fractions of each axis.
+      out_of_bounds: ``"clamp"``, ``"error"`` or ``"pad"``.
+      fill_value: With ``out_of_bounds="pad"``: the value outside each array.
+      ragged: Return ragged rows, as for ``read_npz``.
+      on_error: ``"raise"`` or ``"report"``, as for ``read_npz``.
+      max_header_size: Longest ``.npy`` header accepted, in characters.
+      max_output_bytes: Cap on each member's selected size; default: none
+        beyond what the member declares (its bytes are already in memory).
+      verify_crc: Check the CRC-32 of every member read whole.
+
+    Returns:
+      As ``read_npz``.
+
+    Raises:
+      tf.errors.InvalidArgumentError: a missing key, a malformed archive or
+        member, an unexpected dtype or shape.
+      tf.errors.DataLossError: a CRC-32 mismatch.
+
+    >>> import io, numpy as np, tensorflow as tf, tfnpy
+    >>> buf = io.BytesIO(); np.savez(buf, x=np.arange(4, dtype=np.int32))
+    >>> tfnpy.decode_npz(buf.getvalue(), "x", tf.int32).numpy()
+    array([0, 1, 2, 3], dtype=int32)
+    """
     return _npz(_raw_decode_npz, "contents", key, dtype, shape, start, stop, name, max_header_size,
-                max_output_bytes, verify_crc, contents=contents)
+                max_output_bytes, verify_crc, rel_start, rel_stop, out_of_bounds, fill_value, ragged, on_error,
+                contents=contents)
 
 
 # ---------------------------------------------------------------------------

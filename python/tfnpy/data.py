@@ -13,7 +13,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfnpy._core import inspect
-from tfnpy._ops import DTypeLike, ShapeLike, as_dtype, read_npy, read_npz
+from tfnpy._ops import DTypeLike, ShapeLike, _lib, as_dtype, read_npy, read_npz
+
+_check_status = _lib.tf_npy_check_status
+_log_skipped = _lib.tf_npy_log_skipped
 
 __all__ = ["from_csv", "npy_rows"]
 
@@ -352,35 +355,134 @@ def _parse(records, starts, csv_file, prefix, layout: _Layout):
         return tuple(out)
 
 
-def _column_blocks(csv_file, prefix, layout: _Layout, header: bool, lines_per_step: int, **map_args):
-    """One CSV file as blocks of parsed columns (a dataset)."""
+def _column_blocks(csv_file, prefix, layout: _Layout, header: bool, lines_per_step: int, source=0, **map_args):
+    """One CSV file as blocks of parsed columns (a dataset), each block
+    followed by two columns of its own: the line each record starts on, and
+    ``source``, the CSV file's index in from_csv's list (for messages)."""
     lines = tf.data.TextLineDataset(csv_file).batch(lines_per_step)
     lines = lines.concatenate(tf.data.Dataset.from_tensors(tf.constant([], tf.string)))
-    return _records(lines, csv_file, header).map(
-        lambda records, starts: _parse(records, starts, csv_file, prefix, layout), **map_args
-    )
+
+    def parse(records, starts):
+        columns = _parse(records, starts, csv_file, prefix, layout)
+        return (*columns, starts, tf.fill(tf.shape(starts), tf.cast(source, tf.int32)))
+
+    return _records(lines, csv_file, header).map(parse, **map_args)
+
+
+def _ragged_column(shapes) -> bool:
+    """Whether a path column's arrays are read ragged: some axis of its
+    shape (of one of its keys) is left unknown."""
+    shapes = shapes if isinstance(shapes, tuple) else (shapes,)
+    return any(x.rank is None or None in x.as_list() for x in shapes)
 
 
 def _reader(layout: _Layout, verify_crc: bool):
-    """The map function from (batches of) columns to elements."""
+    """The map function from a block (or batch) of rows to (element, code,
+    message, line, source): the arrays read with on_error="report", so that
+    each row carries its own error (the first of its path columns')."""
 
     def one(paths, dtype, shape):
+        ragged = _ragged_column(shape)
         if layout.keys is None:
-            return read_npy(paths, dtype, shape=shape)
+            return read_npy(paths, dtype, shape=shape, ragged=ragged, on_error="report")
         # One archive open and one directory parse for all the keys.
-        got = read_npz(paths, dict(zip(layout.keys, dtype)), shape=dict(zip(layout.keys, shape)),
-                       verify_crc=verify_crc)
-        return got[layout.keys[0]] if layout.one_key else got
+        got, errors = read_npz(paths, dict(zip(layout.keys, dtype)), shape=dict(zip(layout.keys, shape)),
+                               verify_crc=verify_crc, ragged=ragged, on_error="report")
+        return (got[layout.keys[0]] if layout.one_key else got), errors
 
     def read(*cols):
-        arrays = tuple(one(cols[i], dtype, shape) for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes))
-        array = arrays[0] if layout.single else arrays
+        *cols, line, source = cols
+        arrays, code, message = [], None, None
+        for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes):
+            array, errors = one(cols[i], dtype, shape)
+            arrays.append(array)
+            if code is None:
+                code, message = errors
+            else:
+                first = tf.equal(code, 0) & tf.not_equal(errors.code, 0)
+                code, message = tf.where(first, errors.code, code), tf.where(first, errors.message, message)
+        array = arrays[0] if layout.single else tuple(arrays)
         rest = tuple(c for i, c in enumerate(cols) if i not in layout.paths)
-        if not rest:
-            return array
-        return array, (rest[0] if len(rest) == 1 else rest)
+        element = array if not rest else (array, (rest[0] if len(rest) == 1 else rest))
+        return element, code, message, line, source
 
     return read
+
+
+def _identity(element):
+    return tf.nest.map_structure(tf.identity, element, expand_composites=True)
+
+
+def _mask(element, keep):
+    """The rows of a block (or batch) where keep is True."""
+    def mask(x):
+        return tf.ragged.boolean_mask(x, keep) if isinstance(x, tf.RaggedTensor) else tf.boolean_mask(x, keep)
+
+    return tf.nest.map_structure(mask, element)
+
+
+def _dense(*element):
+    """Each array of a row as a tensor of its own shape (a row of a block
+    read ragged comes as a tf.RaggedTensor, or tf.data's ragged spec); a map
+    function, so tf.data's tuples arrive as arguments."""
+    def dense(x):
+        return x.to_tensor() if isinstance(x, tf.RaggedTensor) else tf.identity(x)
+
+    return tf.nest.map_structure(dense, element[0] if len(element) == 1 else element)
+
+
+class _Errors:
+    """What from_csv does with the rows whose files failed, per block or batch."""
+
+    def __init__(self, csv_files, on_error: str):
+        self.names = tf.constant(csv_files)
+        self.on_error = on_error
+
+    def located(self, message, line, source):
+        """'paths.csv:7: ReadNpy: 'x.npy': ...': each message with its CSV file and line."""
+        return tf.strings.join([tf.gather(self.names, source), ":", tf.strings.as_string(line), ": ", message])
+
+    def checked(self, element, code, text):
+        """The element, unless code says it failed: then its error, code kept."""
+        flat = tf.nest.flatten(element, expand_composites=True)
+        return tf.nest.pack_sequence_as(element, _check_status(code, text, flat), expand_composites=True)
+
+    def skip(self, element, code, message, line, source):
+        """The rows read, each bad one logged (once per process) and left out."""
+        ok = tf.equal(code, 0)
+        bad = tf.reshape(tf.where(~ok), [-1])
+        texts = self.located(tf.gather(message, bad), tf.gather(line, bad), tf.gather(source, bad))
+        with tf.control_dependencies([_log_skipped(texts)]):
+            return tf.cond(tf.reduce_all(ok), lambda: _identity(element), lambda: _mask(element, ok))
+
+    def rows(self, element, code, message, line, source, dense: bool = False):
+        """A block's rows one by one (flat_map): each bad row an error of its
+        own. With ``dense``, the rows of ragged arrays become tensors."""
+        def failing():
+            text = self.located(message, line, source)
+            rows = tf.data.Dataset.from_tensor_slices((element, code, text))
+            return rows.map(lambda e, c, t: _dense(self.checked(e, c, t)) if dense else self.checked(e, c, t))
+
+        def clean():
+            rows = tf.data.Dataset.from_tensor_slices(element)
+            return rows.map(_dense) if dense else rows
+
+        return tf.cond(tf.reduce_all(tf.equal(code, 0)), clean, failing)
+
+    def batch(self, element, code, message, line, source):
+        """A batch (flat_map): an error for each bad row, then the batch without them."""
+        ok = tf.equal(code, 0)
+
+        def failing():
+            bad = tf.reshape(tf.where(~ok), [-1])
+            text = self.located(tf.gather(message, bad), tf.gather(line, bad), tf.gather(source, bad))
+            errors = tf.data.Dataset.zip((tf.data.Dataset.from_tensors(element).repeat(),
+                                          tf.data.Dataset.from_tensor_slices((tf.gather(code, bad), text))))
+            errors = errors.map(lambda e, status: self.checked(e, *status))
+            return errors.concatenate(tf.data.Dataset.from_tensors(_mask(element, ok)))
+
+        clean = lambda: tf.data.Dataset.from_tensors(element)  # noqa: E731
+        return tf.cond(tf.reduce_all(ok), clean, failing)
 
 
 def from_csv(
@@ -403,6 +505,7 @@ def from_csv(
     in_memory: bool = False,
     keys: Union[None, str, Sequence[str]] = None,
     verify_crc: bool = True,
+    on_error: str = "raise",
 ) -> tf.data.Dataset:
     """A dataset of the ``.npy`` files (or ``.npz`` archives) CSV files list, with their other columns.
 
@@ -501,6 +604,8 @@ def from_csv(
         raise ValueError(f"block_size must be >= 1, got {block_size}")
     if in_memory and (shuffle_files or cycle_length > 1):
         raise ValueError("in_memory=True keeps the rows in order: shuffle the rows (Dataset.shuffle), not the files")
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     prefixes = [_prefix(os.path.dirname(f) if base_dir is None else base_dir) for f in files]
     layout = _layout(files, header, path_column, column_defaults, dtype, shape, prefixes[0], keys)
     map_args = dict(num_parallel_calls=num_parallel_calls, deterministic=deterministic)
@@ -511,38 +616,49 @@ def from_csv(
     if in_memory:
         # Every file parsed now, by the same graph code as streaming, in large steps.
         parts = [
-            list(_column_blocks(f, p, layout, header, 1 << 16))
-            for f, p in zip(files, prefixes)
+            list(_column_blocks(f, p, layout, header, 1 << 16, source=k))
+            for k, (f, p) in enumerate(zip(files, prefixes))
         ]
         parts = [block for blocks in parts for block in blocks]
+        dtypes = [c.dtype for c in layout.columns] + [tf.int64, tf.int32]  # + line, source
         columns = tuple(
-            tf.concat([block[i] for block in parts], 0) if parts else tf.constant([], c.dtype)
-            for i, c in enumerate(layout.columns)
+            tf.concat([block[i] for block in parts], 0) if parts else tf.constant([], d)
+            for i, d in enumerate(dtypes)
         )
-        rows = tf.data.Dataset.from_tensor_slices(columns)
-        if size > 1 or batch_size:
-            rows = rows.batch(size, drop_remainder=drop_remainder and bool(batch_size))
+        rows = tf.data.Dataset.from_tensor_slices(columns).batch(size)
     else:
-        sources = tf.data.Dataset.from_tensor_slices((files, prefixes))
+        sources = tf.data.Dataset.from_tensor_slices((files, prefixes, tf.range(len(files), dtype=tf.int32)))
         if shuffle_files:
             sources = sources.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
         blocks = sources.interleave(
-            lambda f, p: _column_blocks(f, p, layout, header, _LINES_PER_STEP, **map_args),
+            lambda f, p, k: _column_blocks(f, p, layout, header, _LINES_PER_STEP, source=k, **map_args),
             cycle_length=cycle_length,
             block_length=1,
             **(dict(num_parallel_calls=cycle_length, deterministic=deterministic) if cycle_length > 1 else {}),
         )
-        if size > 1 or batch_size:
-            rows = blocks.rebatch(size, drop_remainder=drop_remainder and bool(batch_size))
-        else:
-            rows = blocks.unbatch()
+        rows = blocks.rebatch(size)
 
     # One read per batch or block: each tf.data stage costs more per element
     # than reading a small file, so small files are read many at a time and
-    # handed out one by one (unbatch is cheap).
-    elements = rows.map(_reader(layout, verify_crc), **map_args)
-    if size > 1 and not batch_size:
-        elements = elements.unbatch()
+    # handed out one by one. Each row keeps its own error (on_error="report"):
+    # a bad file fails its own element, or is skipped, never its neighbours.
+    errors = _Errors(files, on_error)
+    # Rows of a ragged block come out of it as tensors of their own shapes.
+    ragged = not batch_size and any(_ragged_column(x) for x in layout.shapes)
+    read = rows.map(_reader(layout, verify_crc), **map_args)
+    if on_error == "skip":
+        elements = read.map(errors.skip)
+        if not batch_size:
+            elements = elements.unbatch()
+        if ragged:
+            elements = elements.map(_dense, **map_args)
+    elif batch_size:
+        elements = read.flat_map(errors.batch)
+    else:
+        elements = read.flat_map(lambda *block: errors.rows(*block, dense=ragged))
+    if batch_size and drop_remainder:
+        # Batches without their bad rows are refilled from the next ones.
+        elements = elements.rebatch(batch_size, drop_remainder=True)
     return elements
 
 
