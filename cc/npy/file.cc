@@ -12,7 +12,7 @@
 namespace tfnpy {
 namespace {
 
-// The system's words for errno, thread-safe (unlike strerror).
+// The system's words for errno ("No such file or directory").
 std::string Reason(int err) { return std::generic_category().message(err); }
 
 }  // namespace
