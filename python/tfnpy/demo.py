@@ -165,7 +165,8 @@ def compare(
         NATIVE: lambda: native_pipeline(csv_path, batch_size, **csv_args),
         NATIVE_BATCHED: lambda: native_batched_pipeline(csv_path, batch_size, **csv_args),
     }
-    print(f"measuring input throughput ({passes} passes of {seconds:g} s each after a warm-up)")
+    print(f"measuring input throughput ({passes} pass{'es' if passes != 1 else ''} of {seconds:g} s each "
+          "after a warm-up)")
     rates = {name: throughput(build(), seconds, passes) for name, build in pipelines.items()}
     base = rates[NUMPY_FUNCTION]
     print()
