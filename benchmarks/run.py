@@ -794,6 +794,39 @@ def chart(cases, path, pipelines=PIPELINES, title=None, label=str, color=None,
     return True
 
 
+# --------------------------------------------------------------------------- the check case
+
+# `tfnpy check` over a CSV of 100,000 small files (headers only, as a user checks a data set
+# before training), beside the syscall floor of the same files. Its rows are not tf.data
+# pipelines: check_worker.py runs them (no TensorFlow). Target: >= 50,000 files/s.
+CHECK_CASE = "check"
+CASES[CHECK_CASE] = dict(dtype="<f8", out="float64", shape=(10, 10), order="C", files=100000, repeat=1)
+CHECK_WORKER = os.path.join(HERE, "check_worker.py")
+# check: headers, in-process; check_full: --full; check_process: `python -m tfnpy check`, start-up included
+CHECK_ROWS = ["check", "check_full", "check_process"]
+CHECK_TARGET = 50000  # files/s, the check row
+
+
+def check_entries(case, floor_bin, floor_how, threads_list):
+    """The check case's rows: tfnpy check in check_worker.py processes, and the syscall floors."""
+    entries = []
+    for row in CHECK_ROWS:
+        spec = {"pipeline": row, "csv": case["csv"], "repeat": case["repeat"]}
+        entries.append({"label": row, "spec": spec, "argv": [sys.executable, CHECK_WORKER, json.dumps(spec)]})
+    floors = floor_entries(floor_bin, floor_how, case, threads_list)
+    return entries + [e for e in floors if e["spec"]["pipeline"] == "syscall_floor"]
+
+
+def check_targets(cases, threads):
+    """Target rows (as evaluate_targets') of the check case: files/s of the check row."""
+    title = "check: tfnpy check ≥ %s files/s (small files, headers)" % format(CHECK_TARGET, ",")
+    r = next((r for r in cases.get(CHECK_CASE, {}).get("results", []) if r["label"] == "check"), None)
+    if r is None or r["status"] != "ok" or not r.get("eps"):
+        return [(title, "–", "not measured", None)] if CHECK_CASE in cases else []
+    syscall = " (%s syscall floor, %d threads)" % (fmt_x(r.get("x_syscall")), threads) if r.get("x_syscall") else ""
+    return [(title, "check", "%s files/s%s" % (fmt_int(r["eps"]), syscall), r["eps"] >= CHECK_TARGET)]
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -827,7 +860,7 @@ def main(argv=None):
     data_dir = os.path.abspath(args.data_dir)
     threads = args.threads or machine_info()["nproc"]
     threads_list = sorted({1, threads})
-    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + NOCRC_ROWS + list(ENV_ROWS) +
+    rows_all = list(dict.fromkeys(PIPELINES + NPZ_PIPELINES + [ONE_CALL, NPZ_ONE_CALL] + NOCRC_ROWS + list(ENV_ROWS) + CHECK_ROWS +
                                   [floor_label(k, t) for k in FLOOR_KINDS + (INFLATE_FLOOR, CRC_FLOOR) for t in threads_list]))
     wanted = [p.strip() for p in args.pipelines.split(",") if p.strip()] if args.pipelines else rows_all
     for p in wanted:
@@ -884,6 +917,8 @@ def main(argv=None):
         entries = [{"label": p, "spec": {"mode": "pipeline", "pipeline": base, "npc": "autotune", "case": case_spec(c)},
                     "env": env}
                    for p in rows for base, env in [ENV_ROWS.get(p, (p, None))]] + floor_entries(floor_bin, floor_how, cases[c], threads_list, floor_modes)
+        if c == CHECK_CASE:
+            entries = check_entries(cases[c], floor_bin, floor_how, threads_list)
         res = run_group(c, [e for e in entries if e["label"] in wanted], passes, log_dir)
         cases[c]["results"] = summarize(res, cases[c]["expected"], cases[c]["file_bytes"], threads)
 
@@ -967,7 +1002,7 @@ def main(argv=None):
                "Write: 1,000 files of 10×10 float64 into a fresh /tmp folder, one batched `write_npy` call vs "
                "`tf.io.write_file` of pre-encoded bytes. Median of rounds run in rotated order.", ""]
         md += micro_tables(micro)
-    rows = evaluate_targets(cases, micro, threads)
+    rows = evaluate_targets(cases, micro, threads) + check_targets(cases, threads)
     md += ["", "## Targets", ""] + targets_lines(rows)
     text = "\n".join(md) + "\n"
 

@@ -5,7 +5,8 @@ import tfnpy.demo
 
 def test_demo_trains_and_reports_both_throughputs(tmp_path, capsys):
     result = tfnpy.demo.main(
-        ["--files", "64", "--shape", "8,8,1", "--classes", "4", "--passes", "1", "--data-dir", str(tmp_path)]
+        ["--files", "64", "--shape", "8,8,1", "--classes", "4", "--passes", "1", "--seconds", "0.2",
+         "--data-dir", str(tmp_path)]
     )
     out = capsys.readouterr().out
     assert result["files"] == 64 and result["shape"] == (8, 8, 1)

@@ -10,6 +10,7 @@
 //   convert.h  copy, byte swap, bool normalisation, Fortran -> C order
 //   region.h   regions (boxes over the first axes) and their byte runs
 //   reader.h   ByteSource and NpyReader: header, size checks, read into a buffer
+//   file.h     a local file as a ByteSource (POSIX open/pread)
 //   strings.h  S and U array elements as byte strings (UTF-8 for U)
 //   encode.h   writing: np.save's header bytes and the data after it
 #ifndef TFNPY_CC_NPY_NPY_FORMAT_H_
@@ -18,6 +19,7 @@
 #include "npy/convert.h"
 #include "npy/dtype.h"
 #include "npy/encode.h"
+#include "npy/file.h"
 #include "npy/header.h"
 #include "npy/literal.h"
 #include "npy/reader.h"

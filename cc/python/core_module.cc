@@ -4,10 +4,19 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
+#include <system_error>
+#include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
+#include "npy/file.h"
 #include "npy/npy_format.h"
 #include "npy/zip.h"
 
@@ -181,6 +190,348 @@ py::list NpzMembersOfFile(const py::object& read, uint64_t size, int64_t max_hea
   return NpzMembers(&source, max_header_size);
 }
 
+// ---------------------------------------------------------------------------
+// Checking many files at once (tfnpy check): each file opened, its header
+// (with `full`, its data and an .npz member's CRC-32) read as the readers do,
+// and its dtype and shape compared with what the first row's file holds.
+
+// Why a file fails a check, from the most to the least basic.
+enum class Trouble { kNone, kMissing, kUnreadable, kMalformed, kMismatch };
+
+const char* TroubleName(Trouble t) {
+  switch (t) {
+    case Trouble::kNone:
+      return "ok";
+    case Trouble::kMissing:
+      return "missing";
+    case Trouble::kUnreadable:
+      return "unreadable";
+    case Trouble::kMalformed:
+      return "malformed";
+    case Trouble::kMismatch:
+      return "mismatch";
+  }
+  return "?";
+}
+
+// What a bad core status says about the file.
+Trouble TroubleOf(const Status& s) {
+  switch (s.code()) {
+    case Code::kReadFailed:
+    case Code::kDataLoss:
+    case Code::kTooLarge:
+      return Trouble::kUnreadable;
+    case Code::kNoMember:
+      return Trouble::kMismatch;
+    default:
+      return Trouble::kMalformed;
+  }
+}
+
+// The dtype and shape every file of one path column (and key) must have.
+struct Expected {
+  std::string descr;  // As the first file's header gives it, for messages.
+  DType dtype = DType::kBool;
+  uint64_t itemsize = 0;
+  std::vector<int64_t> dims;
+};
+
+struct CheckSpec {
+  std::vector<std::string> keys;  // .npz members to check; empty: .npy files.
+  bool full = false;              // Read the data too (and check CRCs).
+  Limits limits;
+  size_t columns = 1;             // Path columns: file i is column i % columns.
+  // One per (column, key), in that order; empty: nothing to compare with.
+  std::vector<Expected> expect;
+};
+
+struct Finding {
+  Trouble trouble = Trouble::kNone;
+  std::string message;
+  void Add(Trouble t, const std::string& m) {
+    if (trouble == Trouble::kNone || t < trouble) trouble = t;
+    message += message.empty() ? m : "; " + m;
+  }
+};
+
+// "" if an array of header `h` reads like the first row's, else how it differs
+// (read_npy's words): the same dtype, ignoring byte order (any S or U for
+// strings, a V of the same size for raw bytes), and the same shape.
+std::string Disagreement(const Header& h, const Expected& e) {
+  Status s;
+  if (IsString(e.dtype)) {
+    s = CheckDtype(h, DType::kBytes);
+  } else if (e.dtype == DType::kVoid) {
+    if (h.dtype != DType::kVoid || h.itemsize != e.itemsize) {
+      s = Status(Code::kBadArgument, "file holds " + DescribeDtype(h) + ", expected " + e.descr);
+    }
+  } else {
+    s = CheckDtype(h, e.dtype);
+  }
+  std::string out = s.message();
+  const bool same_shape = static_cast<size_t>(h.ndims) == e.dims.size() &&
+                          std::equal(e.dims.begin(), e.dims.end(), h.dims);
+  if (!same_shape) {
+    if (!out.empty()) out += "; ";
+    out += "file has shape " + ShapeString(h.dims, h.ndims) + ", expected " +
+           ShapeString(e.dims.data(), static_cast<int>(e.dims.size()));
+  }
+  return out;
+}
+
+// Memory a thread reads whole arrays into, kept between files.
+class Scratch {
+ public:
+  // n bytes, or nullptr if they cannot be had.
+  char* Get(uint64_t n) {
+    if (n > size_) {
+      data_.reset();
+      size_ = 0;
+      if (n > SIZE_MAX) return nullptr;
+      data_.reset(new (std::nothrow) char[static_cast<size_t>(n)]);
+      if (data_ == nullptr) return nullptr;
+      size_ = n;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  uint64_t size_ = 0;
+};
+
+class NoStrings final : public StringSink {
+ public:
+  void Put(uint64_t, const char*, size_t) override {}
+};
+
+// Reads the whole array as read_npy would (a U array's characters checked
+// too), into scratch memory.
+Status ReadWhole(NpyReader* reader, Scratch* scratch) {
+  Selection sel;
+  TFNPY_RETURN_IF_ERROR(reader->Select(Region(), &sel));
+  const uint64_t n = sel.array.data_bytes;
+  char* buf = scratch->Get(n);
+  if (buf == nullptr) {
+    return Status(Code::kTooLarge, "cannot allocate " + std::to_string(n) + " bytes to read the data");
+  }
+  TFNPY_RETURN_IF_ERROR(reader->ReadInto(sel, buf, static_cast<size_t>(n)));
+  if (!IsString(sel.array.dtype)) return Status::Ok();
+  NoStrings sink;
+  return ForEachString(sel, buf, static_cast<size_t>(n), &sink);
+}
+
+bool StartsWith(ByteSource* source, const char* magic, size_t n) {
+  char head[8];
+  size_t got = 0;
+  return source->Read(0, n, head, &got).ok() && got == n && std::memcmp(head, magic, n) == 0;
+}
+
+// One array (a .npy file or an .npz member) opened by `reader`: compared with
+// `expect` (if any), read whole with `full`.
+void CheckArray(NpyReader* reader, const CheckSpec& spec, const Expected* expect, const std::string& what,
+                Scratch* scratch, Finding* f) {
+  if (expect != nullptr) {
+    const std::string d = Disagreement(reader->header(), *expect);
+    if (!d.empty()) f->Add(Trouble::kMismatch, what + d);
+  }
+  if (spec.full) {
+    const Status s = ReadWhole(reader, scratch);
+    if (!s.ok()) f->Add(TroubleOf(s), what + s.message());
+  }
+}
+
+// Checks one file of path column `column` as read_npy (or, with keys,
+// read_npz) would read it.
+Finding CheckSource(ByteSource* source, const CheckSpec& spec, size_t column, Scratch* scratch) {
+  Finding f;
+  const size_t per_column = spec.keys.empty() ? 1 : spec.keys.size();
+  const Expected* expect = spec.expect.empty() ? nullptr : &spec.expect[column * per_column];
+  if (spec.keys.empty()) {
+    NpyReader reader;
+    const Status s = reader.Open(source, spec.limits);
+    if (s.code() == Code::kBadMagic && StartsWith(source, "PK\x03\x04", 4)) {
+      ZipArchive zip;
+      const bool listed = zip.Open(source).ok();
+      f.Add(Trouble::kMismatch, "an .npz archive: name its members with --keys" +
+                                    (listed ? " (its members: " + zip.Keys() + ")" : std::string()));
+    } else if (!s.ok()) {
+      f.Add(TroubleOf(s), s.message());
+    } else {
+      CheckArray(&reader, spec, expect, "", scratch, &f);
+    }
+    return f;
+  }
+  ZipArchive zip;
+  const Status s = zip.Open(source);
+  if (!s.ok()) {
+    if (s.code() == Code::kNotZip && StartsWith(source, "\x93NUMPY", 6)) {
+      f.Add(Trouble::kMismatch, "a .npy file, not an .npz archive (--keys was given)");
+    } else {
+      f.Add(TroubleOf(s), s.message());
+    }
+    return f;
+  }
+  for (size_t k = 0; k < spec.keys.size(); ++k) {
+    const ZipEntry* entry = nullptr;
+    Status m = zip.Find(spec.keys[k], &entry);
+    if (!m.ok()) {  // The message names the key and lists the members.
+      f.Add(TroubleOf(m), m.message());
+      continue;
+    }
+    const std::string what = "member '" + spec.keys[k] + "': ";
+    ZipMember member;
+    NpyReader reader;
+    m = zip.OpenMember(*entry, &member, /*verify_crc=*/true);
+    if (m.ok()) m = reader.Open(&member, spec.limits);
+    if (!m.ok()) {
+      f.Add(TroubleOf(m), what + m.message());
+      continue;
+    }
+    Finding member_finding;
+    CheckArray(&reader, spec, expect == nullptr ? nullptr : expect + k, what, scratch, &member_finding);
+    if (spec.full && member_finding.trouble == Trouble::kNone) {
+      m = member.Verify();
+      if (!m.ok()) member_finding.Add(TroubleOf(m), what + m.message());
+    }
+    if (member_finding.trouble != Trouble::kNone) f.Add(member_finding.trouble, member_finding.message);
+  }
+  return f;
+}
+
+// A local path (its bytes, NUL-terminated) opened and checked.
+Finding CheckPath(const char* path, size_t n, const CheckSpec& spec, size_t column, Scratch* scratch) {
+  Finding f;
+  if (std::strlen(path) != n) {
+    f.Add(Trouble::kUnreadable, "the path contains a NUL byte at offset " + std::to_string(std::strlen(path)));
+    return f;
+  }
+  PosixFile file;
+  const Status s = file.Open(path);
+  if (!s.ok()) {
+    f.Add(file.error() == ENOENT ? Trouble::kMissing : Trouble::kUnreadable, s.message());
+    return f;
+  }
+  return CheckSource(&file, spec, column, scratch);
+}
+
+class Checker {
+ public:
+  Checker(const py::object& keys, bool full, const py::object& expect, size_t columns, int64_t max_header_size) {
+    spec_.limits = MakeLimits(max_header_size);
+    spec_.full = full;
+    if (columns < 1) throw py::value_error("columns must be >= 1");
+    spec_.columns = columns;
+    if (!keys.is_none()) {
+      for (const py::handle k : keys) spec_.keys.push_back(py::cast<std::string>(k));
+      if (spec_.keys.empty()) throw py::value_error("keys is empty");
+    }
+    if (expect.is_none()) return;
+    for (const py::handle item : expect) {
+      const py::sequence pair = py::reinterpret_borrow<py::sequence>(item);
+      if (!py::isinstance<py::sequence>(item) || pair.size() != 2) {
+        throw py::value_error("expect holds (descr, shape) pairs");
+      }
+      Expected e;
+      e.descr = py::cast<std::string>(pair[0]);
+      for (const py::handle d : pair[1]) e.dims.push_back(py::cast<int64_t>(d));
+      bool swap = false;
+      if (ParseDescr(e.descr.data(), e.descr.size(), &e.dtype, &e.itemsize, &swap) != DescrResult::kOk) {
+        throw py::value_error("expected dtype '" + e.descr + "' is not one tfnpy reads");
+      }
+      if (e.dims.size() > static_cast<size_t>(kMaxDims)) throw py::value_error("expected shape has too many dims");
+      spec_.expect.push_back(std::move(e));
+    }
+    const size_t per_column = spec_.keys.empty() ? 1 : spec_.keys.size();
+    if (spec_.expect.size() != columns * per_column) {
+      throw py::value_error("expect needs one (descr, shape) per path column and key: " +
+                            std::to_string(columns * per_column) + ", got " + std::to_string(spec_.expect.size()));
+    }
+  }
+
+  // Checks local files (a list of bytes; file i is of column i % columns) on
+  // `threads` threads with the GIL released. Returns (i, trouble, message)
+  // for each file that fails, in order.
+  py::list CheckPaths(const py::list& paths, int threads) {
+    // The paths' bytes, each NUL-terminated, copied while the GIL is held.
+    std::string blob;
+    std::vector<std::pair<size_t, size_t>> spans;  // (offset, length) in blob
+    spans.reserve(paths.size());
+    for (const py::handle p : paths) {
+      char* data = nullptr;
+      Py_ssize_t n = 0;
+      if (PyBytes_AsStringAndSize(p.ptr(), &data, &n) != 0) throw py::error_already_set();
+      spans.emplace_back(blob.size(), static_cast<size_t>(n));
+      blob.append(data, static_cast<size_t>(n));
+      blob.push_back('\0');
+    }
+    std::vector<std::tuple<size_t, Trouble, std::string>> found;
+    {
+      py::gil_scoped_release release;
+      found = RunThreads(blob, spans, threads < 1 ? 1 : threads);
+    }
+    py::list out;
+    for (const auto& [i, trouble, message] : found) {
+      out.append(py::make_tuple(i, TroubleName(trouble), py::bytes(message).attr("decode")("utf-8", "replace")));
+    }
+    return out;
+  }
+
+  // Checks one file of path column `column` read through read(offset, n) ->
+  // bytes (any file system; the GIL stays held). None if it is fine, else
+  // (trouble, message).
+  py::object CheckReader(const py::object& read, uint64_t size, size_t column) {
+    if (column >= spec_.columns) throw py::value_error("column out of range");
+    CallableSource source(read, size);
+    Scratch scratch;
+    const Finding f = CheckSource(&source, spec_, column, &scratch);
+    if (f.trouble == Trouble::kNone) return py::none();
+    return py::make_tuple(TroubleName(f.trouble), py::bytes(f.message).attr("decode")("utf-8", "replace"));
+  }
+
+ private:
+  std::vector<std::tuple<size_t, Trouble, std::string>> RunThreads(
+      const std::string& blob, const std::vector<std::pair<size_t, size_t>>& spans, int threads) {
+    constexpr size_t kGrab = 32;  // Files a thread takes at a time.
+    std::atomic<size_t> next{0};
+    std::vector<std::vector<std::tuple<size_t, Trouble, std::string>>> per_thread(static_cast<size_t>(threads));
+    auto work = [&](size_t t) {
+      Scratch scratch;
+      for (;;) {
+        const size_t begin = next.fetch_add(kGrab);
+        if (begin >= spans.size()) return;
+        const size_t end = std::min(spans.size(), begin + kGrab);
+        for (size_t i = begin; i < end; ++i) {
+          Finding f;
+          try {
+            f = CheckPath(blob.data() + spans[i].first, spans[i].second, spec_, i % spec_.columns, &scratch);
+          } catch (const std::bad_alloc&) {
+            f.Add(Trouble::kUnreadable, "out of memory while checking the file");
+          }
+          if (f.trouble != Trouble::kNone) per_thread[t].emplace_back(i, f.trouble, std::move(f.message));
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < per_thread.size() && t < (spans.size() + kGrab - 1) / kGrab; ++t) {
+      try {
+        pool.emplace_back(work, t);
+      } catch (const std::system_error&) {
+        break;  // Fewer threads: this one and those started do the work.
+      }
+    }
+    work(0);
+    for (std::thread& th : pool) th.join();
+    std::vector<std::tuple<size_t, Trouble, std::string>> all;
+    for (auto& v : per_thread) std::move(v.begin(), v.end(), std::back_inserter(all));
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+    return all;
+  }
+
+  CheckSpec spec_;
+};
+
 // The tensor types the core reads, in the tables' order, by the names
 // tf.as_dtype takes: numpy's for numbers, "string", ml_dtypes' names.
 py::tuple DTypeNames() {
@@ -210,6 +561,19 @@ PYBIND11_MODULE(_tfnpy_core, m) {
   m.def("npz_members_of_file", &tfnpy::NpzMembersOfFile, py::arg("read"), py::arg("size"),
         py::arg("max_header_size") = 10000,
         "The members of an .npz archive read through read(offset, n) -> bytes.");
+  py::class_<tfnpy::Checker>(m, "Checker",
+                             "Checks files as read_npy / read_npz would read them (tfnpy check).")
+      .def(py::init<const py::object&, bool, const py::object&, size_t, int64_t>(), py::arg("keys") = py::none(),
+           py::arg("full") = false, py::arg("expect") = py::none(), py::arg("columns") = 1,
+           py::arg("max_header_size") = 10000,
+           "keys: .npz members (None: .npy files); full: read the data and CRCs too; expect: one (descr, "
+           "shape) per path column and key, the dtype and shape every file must have (None: not compared).")
+      .def("check_paths", &tfnpy::Checker::CheckPaths, py::arg("paths"), py::arg("threads") = 1,
+           "Checks local files (bytes paths; file i is of column i % columns) on `threads` threads, the GIL "
+           "released. Returns [(i, trouble, message)] for the files that fail, in order; trouble is "
+           "'missing', 'unreadable', 'malformed' or 'mismatch'.")
+      .def("check_reader", &tfnpy::Checker::CheckReader, py::arg("read"), py::arg("size"), py::arg("column") = 0,
+           "Checks one file read through read(offset, n) -> bytes: None, or (trouble, message).");
   m.attr("MAX_PREAMBLE_SIZE") = tfnpy::kMaxPreambleSize;
   m.attr("DTYPES") = tfnpy::DTypeNames();
 }

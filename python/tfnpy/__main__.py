@@ -1,0 +1,7 @@
+"""``python -m tfnpy``: the ``tfnpy`` command (see ``tfnpy.cli``)."""
+
+import sys
+
+from tfnpy.cli import main
+
+sys.exit(main())
