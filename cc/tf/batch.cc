@@ -257,7 +257,7 @@ tf::Status Batch::Finish() {
     // A failed row holds zeros (empty strings), whatever was read into it.
     for (size_t k = 0; k < outputs_.size(); ++k) {
       tf::Tensor* out = outputs_[k];
-      const uint64_t start = mode_.ragged ? starts_[k][i] : static_cast<uint64_t>(i) * stride_[k];
+      const uint64_t start = Start(static_cast<int>(k), i);
       const uint64_t count = Count(static_cast<int>(k), i);
       if (count == 0) continue;
       if (out->dtype() == tf::DT_STRING) {

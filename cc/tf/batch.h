@@ -76,7 +76,9 @@ class Batch {
   // the first one read fails); or ragged, [sum of their element counts].
   tensorflow::Status Allocate(const ArraysSpec& spec, tensorflow::Tensor** output);
   // Where element i's array starts in output k, in elements.
-  uint64_t Start(int k, int64_t i) const { return starts_[k].empty() ? 0 : starts_[k][i]; }
+  uint64_t Start(int k, int64_t i) const {
+    return mode_.ragged ? starts_[k][i] : static_cast<uint64_t>(i) * stride_[k];
+  }
   // How many elements element i's array has in output k.
   uint64_t Count(int k, int64_t i) const;
 
