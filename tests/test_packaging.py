@@ -2,8 +2,10 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
 from importlib import metadata
 
 import pytest
@@ -160,3 +162,42 @@ def test_message_for_a_tensorflow_outside_the_range(monkeypatch):
     msg = tfnpy._version_problem("2.15.1")
     assert "TensorFlow 2.15 is outside the range tfnpy supports (2.16 to 2.21)" in msg, msg
     assert "tensorflow-cpu~=2.21.0" in msg, msg
+
+
+def test_wheel_carries_the_license():
+    # .ci/setup builds the wheel and installs it: its dist-info is the wheel's.
+    dist = metadata.distribution("tfnpy")
+    licenses = [f for f in dist.files if f.name == "LICENSE"]
+    assert [f.as_posix() for f in licenses] == [f"tfnpy-{tfnpy.__version__}.dist-info/licenses/LICENSE"]
+    with open(os.path.join(ROOT, "LICENSE")) as f:
+        assert licenses[0].read_text() == f.read()
+    assert dist.metadata["License-Expression"] == "Apache-2.0"
+    assert dist.metadata.get_all("License-File") == ["LICENSE"]
+
+
+def test_sdist_carries_the_license(tmp_path):
+    # The files an sdist takes (tracked, or untracked and not ignored), copied apart:
+    # built in the checkout, scikit-build-core would walk .venv and build/ too.
+    listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             cwd=ROOT, capture_output=True, timeout=60)
+    if listing.returncode != 0:
+        pytest.skip("not a git checkout")
+    src = tmp_path / "src"
+    for name in filter(None, listing.stdout.decode().split("\0")):
+        if os.path.isfile(os.path.join(ROOT, name)):
+            os.makedirs(src / os.path.dirname(name), exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, name), src / name)
+    run_python(f"""
+import sys
+sys.path.insert(0, "python/build_support")
+import tfnpy_backend
+tfnpy_backend.build_sdist({str(tmp_path)!r})
+""", cwd=src)
+    (sdist,) = tmp_path.glob("tfnpy-*.tar.gz")
+    top = f"tfnpy-{tfnpy.__version__}"
+    with tarfile.open(sdist) as tar:
+        license_text = tar.extractfile(f"{top}/LICENSE").read().decode()
+        pkg_info = tar.extractfile(f"{top}/PKG-INFO").read().decode()
+    with open(os.path.join(ROOT, "LICENSE")) as f:
+        assert license_text == f.read()
+    assert "License-Expression: Apache-2.0" in pkg_info and "License-File: LICENSE" in pkg_info

@@ -28,7 +28,7 @@ _VERSION_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pard
                              "tfnpy", "_version.py")
 
 # Extras that are not about TensorFlow.
-_OTHER_EXTRAS = {"test": ["pytest>=7", "hypothesis>=6"]}
+_OTHER_EXTRAS = {"test": ["pytest>=8", "hypothesis>=6", "sybil>=9"]}
 
 
 def installed_tensorflow() -> Optional[Tuple[str, str]]:

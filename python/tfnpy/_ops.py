@@ -462,7 +462,7 @@ def read_npy(
       tf.errors.DataLossError: a file shrank or changed while it was read.
       TypeError: ``start``/``stop`` are not integers.
 
-    >>> import numpy as np, tensorflow as tf, tempfile, os, tfnpy
+    >>> import os, tempfile, numpy as np, tensorflow as tf, tfnpy
     >>> path = os.path.join(tempfile.mkdtemp(), "a.npy")
     >>> np.save(path, np.arange(10, dtype=np.int64).reshape(5, 2))
     >>> tfnpy.read_npy(path, tf.int64, start=1, stop=3).numpy()
@@ -612,7 +612,7 @@ def read_npz(
       verify_crc: Check the CRC-32 of every member read whole, as
         ``np.load`` does. ``False`` skips that check alone (every other
         check stays), for storage you trust: checksumming every byte costs
-        up to a fifth of a page-cached read.
+        up to a fifth of a page-cached read (see the ``.npz`` guide).
 
     Returns:
       A tensor, or a dict of tensors for a dict of keys (ragged tensors with
@@ -624,7 +624,7 @@ def read_npz(
         unexpected dtype or shape.
       tf.errors.DataLossError: a CRC-32 mismatch, or a file that changed.
 
-    >>> import numpy as np, tensorflow as tf, tempfile, os, tfnpy
+    >>> import os, tempfile, numpy as np, tensorflow as tf, tfnpy
     >>> path = os.path.join(tempfile.mkdtemp(), "a.npz")
     >>> np.savez_compressed(path, x=np.arange(6).reshape(3, 2), y=np.ones(2, np.float32))
     >>> tfnpy.read_npz(path, "x", tf.int64, start=1).numpy()
@@ -657,43 +657,70 @@ def decode_npz(
     max_output_bytes: Optional[int] = None,
     verify_crc: bool = True,
 ):
-    """Decodes arrays from the bytes of ``.npz`` archives held in a string tensor, inside the graph.
+    """Decodes arrays from the bytes of ``.npz`` archives, inside the graph.
 
     ``read_npz`` for archives already in memory (from ``tf.io.read_file``, a
-    TFRecord, a request): the same members, regions, checks and results.
+    TFRecord, a request): gives what ``np.load(io.BytesIO(contents))[key]``
+    gives, bit for bit, in C order and native byte order, with the same
+    members, regions and checks.
 
     Args:
-      contents: A ``tf.string`` scalar (one archive's bytes) or vector of N
-        archives.
-      key: The member as numpy names it, or a dict ``{key: dtype}``.
+      contents: A ``tf.string`` tensor: the complete bytes of one archive (a
+        scalar), or of N archives (a vector, giving ``[N, *shape]`` per key;
+        the members must agree in dtype and shape across the N).
+      key: The member as numpy names it (``"x"`` for ``x.npy``, ``"arr_0"``
+        for positional ``savez`` arguments, ``"sub/x"``), or a dict
+        ``{key: dtype}`` to decode several members with one directory parse:
+        then the result is a dict ``{key: tensor}``.
       dtype: The element type of the member (single key only).
-      shape: Expected shape of the whole array; a dict with a dict of keys.
-      start: A region's start, as for ``read_npz``.
-      stop: A region's end, as for ``read_npz``.
+      shape: Expected shape of the whole array (``None`` entries allowed); a
+        dict ``{key: shape}`` with a dict of keys.
+      start: Optional start of a region, exactly as for ``read_npy`` (an int,
+        negative ones from the end, a sequence of k ints, or ``[N, k]``),
+        applied to every key. A
+        deflated member is inflated only up to the region's end.
+      stop: Optional end of the region, as for ``read_npy``.
       name: Optional op name.
-      rel_start: Instead of ``start``: fractions of each axis.
+      rel_start: Instead of ``start``: fractions of each axis, as for
+        ``read_npy``.
       rel_stop: Instead of ``stop``: fractions of each axis.
-      out_of_bounds: ``"clamp"``, ``"error"`` or ``"pad"``.
-      fill_value: With ``out_of_bounds="pad"``: the value outside each array.
-      ragged: Return ragged rows, as for ``read_npz``.
-      on_error: ``"raise"`` or ``"report"``, as for ``read_npz``.
+      out_of_bounds: ``"clamp"``, ``"error"`` or ``"pad"``, as for
+        ``read_npy``.
+      fill_value: With ``out_of_bounds="pad"``: the value outside each
+        array (cast to each key's dtype).
+      ragged: Return each key's arrays as a ``tf.RaggedTensor`` of N rows,
+        as for ``read_npz``.
+      on_error: ``"raise"`` or ``"report"``, as for ``read_npz``: with
+        ``"report"`` the result is ``(arrays, ReadErrors)``.
       max_header_size: Longest ``.npy`` header accepted, in characters.
-      max_output_bytes: Cap on each member's selected size; default: none
-        beyond what the member declares (its bytes are already in memory).
-      verify_crc: Check the CRC-32 of every member read whole.
+      max_output_bytes: Optional cap on each member's selected size, checked
+        before anything is allocated or inflated past the member's header
+        (``ResourceExhaustedError``). Default ``None``: no cap beyond what
+        each member declares, which the archive's size bounds (deflate
+        expands at most about 1032:1).
+      verify_crc: Check the CRC-32 of every member decoded whole, as
+        ``np.load`` does; ``False`` skips that check alone.
 
     Returns:
-      As ``read_npz``.
+      A tensor, or a dict of tensors for a dict of keys (ragged tensors with
+      ``ragged=True``); with ``on_error="report"``, ``(that, ReadErrors)``.
 
     Raises:
-      tf.errors.InvalidArgumentError: a missing key, a malformed archive or
-        member, an unexpected dtype or shape.
+      tf.errors.InvalidArgumentError: a missing key (the message lists the
+        members), a malformed or unsupported archive or member, an
+        unexpected dtype or shape.
       tf.errors.DataLossError: a CRC-32 mismatch.
+      tf.errors.ResourceExhaustedError: a member larger than
+        ``max_output_bytes``.
 
     >>> import io, numpy as np, tensorflow as tf, tfnpy
-    >>> buf = io.BytesIO(); np.savez(buf, x=np.arange(4, dtype=np.int32))
-    >>> tfnpy.decode_npz(buf.getvalue(), "x", tf.int32).numpy()
-    array([0, 1, 2, 3], dtype=int32)
+    >>> buf = io.BytesIO(); np.savez_compressed(buf, x=np.arange(6.0).reshape(3, 2), y=np.array([7, 8]))
+    >>> tfnpy.decode_npz(buf.getvalue(), "x", tf.float64, stop=2).numpy()
+    array([[0., 1.],
+           [2., 3.]])
+    >>> tfnpy.decode_npz(tf.constant([buf.getvalue()] * 2), {"y": tf.int64})["y"].numpy()
+    array([[7, 8],
+           [7, 8]])
     """
     return _npz(_raw_decode_npz, "contents", key, dtype, shape, start, stop, name, max_header_size,
                 max_output_bytes, verify_crc, rel_start, rel_stop, out_of_bounds, fill_value, ragged, on_error,
@@ -747,7 +774,7 @@ def encode_npy(tensor, name: Optional[str] = None) -> tf.Tensor:
       TypeError: a dtype that cannot be written (resource, variant, qint...).
       tf.errors.InvalidArgumentError: more than 64 dimensions.
 
-    >>> import io, numpy as np, tfnpy
+    >>> import io, numpy as np, tensorflow as tf, tfnpy
     >>> b = tfnpy.encode_npy(tf.constant([[1, 2], [3, 4]], tf.int32)).numpy()
     >>> buf = io.BytesIO(); np.save(buf, np.array([[1, 2], [3, 4]], np.int32))
     >>> b == buf.getvalue()
@@ -785,10 +812,10 @@ def write_npy(filename, tensor, name: Optional[str] = None):
       TypeError: a dtype that cannot be written.
       tf.errors.InvalidArgumentError: N paths with a tensor whose first
         dimension is not N (the message gives both).
-      tf.errors.NotFoundError, PermissionDeniedError...: the file system's
-        own error, the message naming the file.
+      tf.errors.OpError: the file system's own error (``NotFoundError``,
+        ``PermissionDeniedError``...), the message naming the file.
 
-    >>> import numpy as np, tempfile, os, tfnpy
+    >>> import os, tempfile, numpy as np, tensorflow as tf, tfnpy
     >>> d = tempfile.mkdtemp()
     >>> tfnpy.write_npy(os.path.join(d, "a.npy"), tf.range(3))
     >>> np.load(os.path.join(d, "a.npy"))

@@ -587,12 +587,15 @@ def from_csv(
     Returns:
       A ``tf.data.Dataset``.
 
-    >>> ds = tfnpy.data.from_csv("data/paths.csv")  # doctest: +SKIP
-    >>> ds.element_spec  # doctest: +SKIP
-    (TensorSpec(shape=(10, 10), dtype=tf.float64, name=None), TensorSpec(shape=(), dtype=tf.int64, name=None))
-    >>> ds = tfnpy.data.from_csv("data/shard-*.csv", header=True, path_column=["image", "mask"])  # doctest: +SKIP
-    >>> ds = tfnpy.data.from_csv("data/archives.csv", keys=["image", "mask"])  # doctest: +SKIP
-    >>> ds.element_spec[0]  # doctest: +SKIP
+    >>> import tfnpy
+    >>> ds = tfnpy.data.from_csv("paths.csv")  # rows like images/img_00.npy,3
+    >>> ds.element_spec
+    (TensorSpec(shape=(32, 32, 3), dtype=tf.float32, name=None), TensorSpec(shape=(), dtype=tf.int64, name=None))
+    >>> ds = tfnpy.data.from_csv("train/shard-*.csv", header=True, path_column=["image", "mask"])
+    >>> [spec.dtype.name for spec in ds.element_spec[0]]
+    ['float32', 'bool']
+    >>> ds = tfnpy.data.from_csv("archives.csv", keys=["image", "mask"])  # .npz archives
+    >>> ds.element_spec[0]
     {'image': TensorSpec(shape=(64, 64, 3), dtype=tf.uint8, name=None), 'mask': TensorSpec(shape=(64, 64), dtype=tf.bool, name=None)}
     """
     files = _csv_files(csv_path)
@@ -686,7 +689,11 @@ def npy_rows(
     Returns:
       A dataset of rows of shape ``shape[1:]``.
 
-    >>> rows = tfnpy.data.npy_rows("features.npy").shuffle(10_000).batch(256)  # doctest: +SKIP
+    >>> import tfnpy
+    >>> rows = tfnpy.data.npy_rows("features.npy")  # an array of shape (1000, 8)
+    >>> rows.element_spec
+    TensorSpec(shape=(8,), dtype=tf.float32, name=None)
+    >>> batches = rows.shuffle(1000).batch(256)
     """
     filename = os.fspath(filename)
     info = inspect(filename)
