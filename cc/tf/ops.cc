@@ -378,4 +378,34 @@ messages: The skipped files' error messages (each names the file, and the
 count: Files skipped by this process so far (each time they are skipped).
 )doc");
 
+REGISTER_OP("TFNpy>RowsDataset")
+    .Input("input_dataset: variant")
+    .Output("handle: variant")
+    .Attr("output_types: list(type) >= 1")
+    .Attr("output_shapes: list(shape) >= 1")
+    .Attr("components: list(int)")
+    .Attr("shapes_from: list(int)")
+    .Attr("shape_columns: list(int)")
+    .Attr("status: int")
+    .Attr("sources: list(string)")
+    .Attr("skip: bool = false")
+    .SetDoNotOptimize()  // As tf.data's own dataset ops: never constant-folded.
+    .SetShapeFn(tensorflow::shape_inference::ScalarShape)
+    .Doc(R"doc(
+The rows of a dataset of blocks read with on_error='report', one row per
+element. A row whose file failed is that row's error (its code kept), or
+with skip is left out and logged; a ragged read's row is a tensor of its shape.
+
+input_dataset: Blocks: their components, the row_shapes of ragged reads, then
+  code, message, line and source (one per row).
+components: For each output component, the input component it comes from.
+shapes_from: For each output component: -1, a row of a stacked component; or
+  the input component with its rows' shapes (a ragged read's values).
+shape_columns: For a ragged component, its first column in those shapes.
+status: The input component of the codes; message, line and source follow.
+sources: The CSV files the source indices name, for messages.
+skip: Leave failed rows out (each logged once per process) instead of
+  failing them.
+)doc");
+
 }  // namespace tfnpy

@@ -3,13 +3,11 @@
 // file's error code and message; CheckStatus turns one back into the error
 // (its code kept), so that one bad file fails one element; LogSkipped says
 // once per process which files on_error="skip" left out.
-#include <cstdio>
-#include <mutex>
 #include <string>
-#include <unordered_set>
 
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/platform/errors.h"
+#include "tf/status_log.h"
 
 namespace tfnpy {
 namespace {
@@ -42,41 +40,14 @@ class CheckStatusOp : public tf::OpKernel {
   }
 };
 
-// What every LogSkipped kernel of the process has said: each message once.
-struct SkipLog {
-  std::mutex mu;
-  std::unordered_set<std::string> said;
-  int64_t count = 0;  // Rows skipped, each time (epochs count again).
-};
-
-SkipLog& Log() {
-  static SkipLog* log = new SkipLog;  // Never destroyed: kernels may run at exit.
-  return *log;
-}
-
 class LogSkippedOp : public tf::OpKernel {
  public:
   using OpKernel::OpKernel;
 
   void Compute(tf::OpKernelContext* ctx) override {
     const auto messages = ctx->input(0).flat<tf::tstring>();
-    SkipLog& log = Log();
-    int64_t count = 0;
-    {
-      std::lock_guard<std::mutex> lock(log.mu);
-      for (int64_t i = 0; i < messages.size(); ++i) {
-        ++log.count;
-        const std::string m(messages(i));
-        // Straight to stderr, as TensorFlow's own log does, but whatever
-        // TF_CPP_MIN_LOG_LEVEL says: a skipped file is data a run did not see.
-        if (log.said.insert(m).second) {
-          std::fprintf(stderr, "tfnpy: skipped a file (%lld so far): %s\n", static_cast<long long>(log.count),
-                       m.c_str());
-        }
-      }
-      count = log.count;
-    }
-    std::fflush(stderr);
+    int64_t count = SkippedSoFar();
+    for (int64_t i = 0; i < messages.size(); ++i) count = LogSkipped(std::string(messages(i)));
     tf::Tensor* out = nullptr;
     OP_REQUIRES_OK(ctx, ctx->allocate_output(0, tf::TensorShape({}), &out));
     out->scalar<int64_t>()() = count;

@@ -476,23 +476,32 @@ def read_npy(
            [-1, -1]])
     """
     on_error = _on_error(on_error)
+    shape = as_shape(shape)
+    outputs = _read_npy_outputs(filename, dtype, shape, start, stop, name, rel_start, rel_stop, out_of_bounds,
+                                fill_value, ragged, on_error, max_header_size, max_output_bytes)
+    return _result(outputs, filename, ragged, on_error, [shape], False)
+
+
+def _read_npy_outputs(filename, dtype, shape, start, stop, name, rel_start, rel_stop, out_of_bounds, fill_value,
+                      ragged, on_error, max_header_size, max_output_bytes):
+    """ReadNpy's outputs as the op gives them: the array (flat values when
+    ragged), row_shapes, status, message."""
     start, stop = _region(start, stop, rel_start, rel_stop)
-    dtype, shape = as_dtype(dtype), as_shape(shape)
+    dtype = as_dtype(dtype)
     out_of_bounds, fills = _out_of_bounds(out_of_bounds, fill_value, [dtype])
-    outputs = _raw_read_npy(
+    return _raw_read_npy(
         filename=filename,
         start=start,
         stop=stop,
         fill_value=fills[0],  # Its type is the dtype attr's.
-        shape=shape,
+        shape=as_shape(shape),
         out_of_bounds=out_of_bounds,
         ragged=bool(ragged),
-        on_error=on_error,
+        on_error=_on_error(on_error),
         max_header_size=check_max_header_size(max_header_size),
         max_output_bytes=_max_output(max_output_bytes),
         name=name,
     )
-    return _result(outputs, filename, ragged, on_error, [shape], False)
 
 
 def _members(key, dtype, shape):
@@ -520,9 +529,22 @@ def _members(key, dtype, shape):
 def _npz(raw, first, key, dtype, shape, start, stop, name, max_header_size, max_output_bytes, verify_crc,
          rel_start, rel_stop, out_of_bounds, fill_value, ragged, on_error, **inputs):
     keys, dtypes, shapes, several = _members(key, dtype, shape)
+    on_error = _on_error(on_error)
+    outputs = _npz_outputs(raw, first, keys, dtypes, shapes, start, stop, name, max_header_size, max_output_bytes,
+                           verify_crc, rel_start, rel_stop, out_of_bounds, fill_value, ragged, on_error, **inputs)
+    result = _result(outputs, inputs[first], ragged, on_error, shapes, True)
+    if on_error == "report":
+        arrays, errors = result
+        return (dict(zip(keys, arrays)) if several else arrays[0]), errors
+    return dict(zip(keys, result)) if several else result[0]
+
+
+def _npz_outputs(raw, first, keys, dtypes, shapes, start, stop, name, max_header_size, max_output_bytes,
+                 verify_crc, rel_start, rel_stop, out_of_bounds, fill_value, ragged, on_error, **inputs):
+    """ReadNpz's (DecodeNpz's) outputs as the op gives them, flat: one array
+    per key (flat values when ragged), row_shapes, status, message."""
     if not isinstance(verify_crc, bool):
         raise TypeError(f"verify_crc must be a bool, got {type(verify_crc).__name__}")
-    on_error = _on_error(on_error)
     start, stop = _region(start, stop, rel_start, rel_stop)
     out_of_bounds, fills = _out_of_bounds(out_of_bounds, fill_value, dtypes)
     arrays, *rest = raw(
@@ -540,11 +562,7 @@ def _npz(raw, first, key, dtype, shape, start, stop, name, max_header_size, max_
         name=name,
         **{first: inputs[first]},
     )
-    result = _result([*arrays, *rest], inputs[first], ragged, on_error, shapes, True)
-    if on_error == "report":
-        arrays, errors = result
-        return (dict(zip(keys, arrays)) if several else arrays[0]), errors
-    return dict(zip(keys, result)) if several else result[0]
+    return [*arrays, *rest]
 
 
 def read_npz(

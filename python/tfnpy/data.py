@@ -13,7 +13,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfnpy._core import inspect
-from tfnpy._ops import DTypeLike, ShapeLike, _lib, as_dtype, read_npy, read_npz
+from tensorflow.python.data.ops import dataset_ops
+
+from tfnpy._ops import (DEFAULT_MAX_READ_BYTES, DTypeLike, ShapeLike, _lib, _npz_outputs, _raw_read_npz,
+                        _read_npy_outputs, as_dtype, read_npy, read_npz)
 
 _check_status = _lib.tf_npy_check_status
 _log_skipped = _lib.tf_npy_log_skipped
@@ -421,14 +424,99 @@ def _mask(element, keep):
     return tf.nest.map_structure(mask, element)
 
 
-def _dense(*element):
-    """Each array of a row as a tensor of its own shape (a row of a block
-    read ragged comes as a tf.RaggedTensor, or tf.data's ragged spec); a map
-    function, so tf.data's tuples arrive as arguments."""
-    def dense(x):
-        return x.to_tensor() if isinstance(x, tf.RaggedTensor) else tf.identity(x)
+@dataclasses.dataclass(frozen=True)
+class _Part:
+    """One array (or other column) of an element, and where RowsDataset finds
+    it in a block: a row of block component `source`, or, for a ragged read,
+    its values there with each row's shape in block component `shapes` from
+    column `column` on."""
 
-    return tf.nest.map_structure(dense, element[0] if len(element) == 1 else element)
+    spec: tf.TensorSpec
+    source: int
+    shapes: int = -1
+    column: int = 0
+
+
+def _read_block(layout: _Layout, verify_crc: bool):
+    """A block's rows read, for RowsDataset: (the map function giving the
+    block's components, then code, message, line and source; the element's
+    structure of _Part; the index of code among the components)."""
+    at = [0]
+
+    def take(n=1):
+        at[0] += n
+        return at[0] - n
+
+    arrays = []
+    for dtype, shape in zip(layout.dtypes, layout.shapes):
+        ragged = _ragged_column(shape)
+        if layout.keys is None:
+            values = take()
+            arrays.append(_Part(tf.TensorSpec(shape, dtype), values, take() if ragged else -1))
+            continue
+        values = [take() for _ in layout.keys]
+        shapes_at = take() if ragged else -1
+        parts, column = {}, 0
+        for key, v, d, x in zip(layout.keys, values, dtype, shape):
+            parts[key] = _Part(tf.TensorSpec(x, d), v, shapes_at, column)
+            column += x.rank or 0
+        arrays.append(parts[layout.keys[0]] if layout.one_key else parts)
+    rest = [_Part(tf.TensorSpec([], c.dtype), take()) for i, c in enumerate(layout.columns) if i not in layout.paths]
+    array = arrays[0] if layout.single else tuple(arrays)
+    plan = array if not rest else (array, rest[0] if len(rest) == 1 else tuple(rest))
+
+    def read(*cols):
+        *cols, line, source = cols
+        out, code, message = [], None, None
+        for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes):
+            ragged = _ragged_column(shape)
+            if layout.keys is None:
+                values, row_shapes, c, m = _read_npy_outputs(
+                    cols[i], dtype, shape, None, None, None, None, None, "clamp", None, ragged, "report", 10000,
+                    DEFAULT_MAX_READ_BYTES)
+                out += [values]
+            else:
+                *values, row_shapes, c, m = _npz_outputs(
+                    _raw_read_npz, "filename", list(layout.keys), list(dtype), list(shape), None, None, None, 10000,
+                    DEFAULT_MAX_READ_BYTES, verify_crc, None, None, "clamp", None, ragged, "report", filename=cols[i])
+                out += values
+            if ragged:
+                out.append(row_shapes)
+            if code is None:
+                code, message = c, m
+            else:  # A row's first failing column gives its error.
+                first = tf.equal(code, 0) & tf.not_equal(c, 0)
+                code, message = tf.where(first, c, code), tf.where(first, m, message)
+        out += [c for i, c in enumerate(cols) if i not in layout.paths]
+        return (*out, code, message, line, source)
+
+    return read, plan, at[0]
+
+
+class _RowsDataset(dataset_ops.UnaryDataset):
+    """A dataset of read blocks as rows (the RowsDataset op): each bad row an
+    error of its own (or, with skip, left out and logged), each ragged row a
+    tensor of its own shape."""
+
+    def __init__(self, blocks: tf.data.Dataset, plan, status: int, sources, skip: bool):
+        parts = tf.nest.flatten(plan)
+        self._structure = tf.nest.map_structure(lambda p: p.spec, plan)
+        variant = _lib.tf_npy_rows_dataset(
+            blocks._variant_tensor,
+            output_types=[p.spec.dtype for p in parts],
+            output_shapes=[p.spec.shape for p in parts],
+            components=[p.source for p in parts],
+            shapes_from=[p.shapes for p in parts],
+            shape_columns=[p.column for p in parts],
+            status=status,
+            sources=list(sources),
+            skip=skip,
+        )
+        super().__init__(blocks, variant)
+
+    @property
+    def element_spec(self):
+        return self._structure
 
 
 class _Errors:
@@ -455,19 +543,11 @@ class _Errors:
         with tf.control_dependencies([_log_skipped(texts)]):
             return tf.cond(tf.reduce_all(ok), lambda: _identity(element), lambda: _mask(element, ok))
 
-    def rows(self, element, code, message, line, source, dense: bool = False):
-        """A block's rows one by one (flat_map): each bad row an error of its
-        own. With ``dense``, the rows of ragged arrays become tensors."""
-        def failing():
-            text = self.located(message, line, source)
-            rows = tf.data.Dataset.from_tensor_slices((element, code, text))
-            return rows.map(lambda e, c, t: _dense(self.checked(e, c, t)) if dense else self.checked(e, c, t))
-
-        def clean():
-            rows = tf.data.Dataset.from_tensor_slices(element)
-            return rows.map(_dense) if dense else rows
-
-        return tf.cond(tf.reduce_all(tf.equal(code, 0)), clean, failing)
+    def whole(self, element, code, message, line, source):
+        """A batch, or the error of its first bad row."""
+        first = tf.argmax(tf.cast(tf.not_equal(code, 0), tf.int32))
+        text = self.located(tf.gather(message, first), tf.gather(line, first), tf.gather(source, first))
+        return self.checked(element, tf.gather(code, first), text)
 
     def batch(self, element, code, message, line, source):
         """A batch (flat_map): an error for each bad row, then the batch without them."""
@@ -615,6 +695,10 @@ def from_csv(
     if block_size is None:
         block_size = min(_MAX_BLOCK, max(1, _BLOCK_BYTES // _row_bytes(layout)))
     size = batch_size or block_size
+    # Batches read whole, or blocks handed out row by row (RowsDataset; also
+    # for full batches of whatever rows on_error="skip" leaves).
+    by_rows = not batch_size or (drop_remainder and on_error == "skip")
+    drop = bool(batch_size) and drop_remainder and not by_rows
 
     if in_memory:
         # Every file parsed now, by the same graph code as streaming, in large steps.
@@ -628,7 +712,7 @@ def from_csv(
             tf.concat([block[i] for block in parts], 0) if parts else tf.constant([], d)
             for i, d in enumerate(dtypes)
         )
-        rows = tf.data.Dataset.from_tensor_slices(columns).batch(size)
+        rows = tf.data.Dataset.from_tensor_slices(columns).batch(size, drop_remainder=drop)
     else:
         sources = tf.data.Dataset.from_tensor_slices((files, prefixes, tf.range(len(files), dtype=tf.int32)))
         if shuffle_files:
@@ -639,29 +723,35 @@ def from_csv(
             block_length=1,
             **(dict(num_parallel_calls=cycle_length, deterministic=deterministic) if cycle_length > 1 else {}),
         )
-        rows = blocks.rebatch(size)
+        rows = blocks.rebatch(size, drop_remainder=drop)
 
     # One read per batch or block: each tf.data stage costs more per element
     # than reading a small file, so small files are read many at a time and
     # handed out one by one. Each row keeps its own error (on_error="report"):
     # a bad file fails its own element, or is skipped, never its neighbours.
+    if by_rows:
+        # Blocks read, then handed out row by row natively (RowsDataset): a
+        # bad row fails (or is skipped) alone, a ragged row is a tensor.
+        read, plan, status = _read_block(layout, verify_crc)
+        elements = _RowsDataset(rows.map(read, **map_args), plan, status, files, skip=on_error == "skip")
+        if not batch_size:
+            return elements
+        # Batches of exactly batch_size rows: a skipped row's place is taken by the next row.
+        if any(_ragged_column(x) for x in layout.shapes):
+            return elements.ragged_batch(batch_size, drop_remainder=True)
+        return elements.batch(batch_size, drop_remainder=True)
+    # Batches read whole. A bad row is an error of its own, then its batch
+    # comes without it; with drop_remainder (batches of exactly batch_size),
+    # the batch fails with its first bad row's error; with skip, bad rows are
+    # logged and left out.
     errors = _Errors(files, on_error)
-    # Rows of a ragged block come out of it as tensors of their own shapes.
-    ragged = not batch_size and any(_ragged_column(x) for x in layout.shapes)
     read = rows.map(_reader(layout, verify_crc), **map_args)
     if on_error == "skip":
         elements = read.map(errors.skip)
-        if not batch_size:
-            elements = elements.unbatch()
-        if ragged:
-            elements = elements.map(_dense, **map_args)
-    elif batch_size:
-        elements = read.flat_map(errors.batch)
+    elif drop_remainder:
+        elements = read.map(errors.whole)
     else:
-        elements = read.flat_map(lambda *block: errors.rows(*block, dense=ragged))
-    if batch_size and drop_remainder:
-        # Batches without their bad rows are refilled from the next ones.
-        elements = elements.rebatch(batch_size, drop_remainder=True)
+        elements = read.flat_map(errors.batch)
     return elements
 
 
