@@ -449,8 +449,12 @@ class Client:
         reader.start()
         reader.join(timeout)
         if not answer:
+            code = self.proc.poll()
+            log = self.tail()
             self.close(kill=True)
-            raise TimeoutError(f"the client process did not answer within {timeout} s; its log:\n{self.tail()}")
+            if code is not None:
+                raise RuntimeError(f"the client process exited (code {code}); its log:\n{log}")
+            raise TimeoutError(f"the client process did not answer within {timeout} s; its log:\n{log}")
         if answer[0][0] == "error":
             raise RemoteError(*answer[0][1:])
         return answer[0][1]
