@@ -46,7 +46,6 @@ import json
 import os
 import pickle
 import re
-import socket
 import socketserver
 import ssl
 import struct

@@ -54,9 +54,9 @@ def client(gcs):
 
 @pytest.fixture(scope="module")
 def strict(gcs):
-    """TensorFlow with the emulator, no retries, a 2 s idle timeout: every fault reaches tfnpy."""
+    """TensorFlow with the emulator, no retries, a 3 s idle timeout: every fault reaches tfnpy."""
     with gcs.client("strict", TFNPY_REMOTE_THREADS=REMOTE_THREADS, GCS_RETRY_CONFIG_MAX_RETRIES=0,
-                    GCS_REQUEST_IDLE_TIMEOUT_SECS=2) as c:
+                    GCS_REQUEST_IDLE_TIMEOUT_SECS=3) as c:
         yield c
 
 
@@ -302,7 +302,7 @@ def test_error_status_names_the_object(gcs, strict, status, error):
 @pytest.mark.parametrize("kind", ["drop", "cut", "stall"])
 def test_broken_response_names_the_object(gcs, strict, kind):
     _, urls = _fault_files(gcs, kind)
-    gcs.faults([{"match": f"/{kind}/f2.npy", "kind": kind, "seconds": 6}])
+    gcs.faults([{"match": f"/{kind}/f2.npy", "kind": kind, "seconds": 8}])  # stall: past the idle timeout
     with pytest.raises(RemoteError) as e:
         read_npy(strict, urls, "float32")
     assert f"ReadNpy: '{urls[2]}'" in e.value.message
@@ -314,7 +314,7 @@ def test_broken_response_names_the_object(gcs, strict, kind):
 
 def test_slow_response_gives_the_array(gcs, strict):
     arrays, urls = _fault_files(gcs, "slow")
-    gcs.faults([{"match": "/slow/f1.npy", "kind": "slow", "seconds": 1.5}])
+    gcs.faults([{"match": "/slow/f1.npy", "kind": "slow", "seconds": 1}])  # within the idle timeout
     assert_same(read_npy(strict, urls, "float32"), np.stack(arrays))
 
 
