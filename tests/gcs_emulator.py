@@ -45,6 +45,7 @@ import http.client
 import json
 import os
 import pickle
+import queue
 import re
 import socketserver
 import ssl
@@ -132,12 +133,15 @@ def start_emulator(bucket: str):
     class Server(ThreadingHTTPServer):
         request_queue_size = 1024
 
+    class Handler(RequestHandler):
+        protocol_version = "HTTP/1.1"  # Keep-alive: the proxy reuses its connections (answers say their length).
+
     storage = Storage(use_memory_fs=True)
     # It writes every object's metadata out again after each change: in memory,
     # a cost that grows with the bucket and buys nothing.
     storage._write_config_to_file = lambda: None
     buckets.create_bucket(bucket, storage)
-    httpd = Server(("127.0.0.1", 0), partial(RequestHandler, storage))
+    httpd = Server(("127.0.0.1", 0), partial(Handler, storage))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd, httpd.server_address[1]
 
@@ -198,6 +202,7 @@ class Proxy:
         self.delay = delay
         self.rules: list[dict] = []
         self.log: list[dict] = []
+        self.upstream: queue.SimpleQueue = queue.SimpleQueue()  # Idle keep-alive connections to the emulator.
         self.lock = threading.Lock()
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.tls.load_cert_chain(str(cert), str(key))
@@ -270,19 +275,7 @@ class Proxy:
             self.answer(tls, status, http.client.responses.get(status, "Error"),
                         [("Content-Type", "application/json")], payload)
             return status
-        upstream = http.client.HTTPConnection("127.0.0.1", self.emulator_port, timeout=60)
-        try:
-            upstream.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
-            for k, v in headers:
-                if k.lower() not in ("proxy-connection", "connection", "expect", "transfer-encoding",
-                                     "content-length"):
-                    upstream.putheader(k, v)
-            upstream.putheader("Content-Length", str(len(body)))
-            upstream.endheaders(body)
-            resp = upstream.getresponse()
-            data = resp.read()
-        finally:
-            upstream.close()
+        resp, data = self.forward(method, path, headers, body)
         out = []
         for k, v in resp.getheaders():
             if k.lower() in ("connection", "transfer-encoding", "content-length", "keep-alive"):
@@ -303,6 +296,38 @@ class Proxy:
             return resp.status
         self.answer(tls, resp.status, resp.reason, out, data)
         return resp.status
+
+    def forward(self, method, path, headers, body):
+        """The emulator's answer (response, body), over an idle keep-alive connection if
+        there is one (once more on a fresh one if that fails before answering)."""
+        for attempt in range(2):
+            try:
+                upstream, reused = self.upstream.get_nowait(), True
+            except queue.Empty:
+                upstream, reused = http.client.HTTPConnection("127.0.0.1", self.emulator_port, timeout=60), False
+            try:
+                upstream.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+                for k, v in headers:
+                    if k.lower() not in ("proxy-connection", "connection", "expect", "transfer-encoding",
+                                         "content-length"):
+                        upstream.putheader(k, v)
+                upstream.putheader("Content-Length", str(len(body)))
+                upstream.endheaders(body)
+                resp = upstream.getresponse()
+                data = resp.read()
+            except (http.client.RemoteDisconnected, ConnectionError):
+                upstream.close()
+                if reused and attempt == 0:
+                    continue
+                raise
+            except BaseException:
+                upstream.close()
+                raise
+            if resp.will_close:
+                upstream.close()
+            else:
+                self.upstream.put(upstream)
+            return resp, data
 
     @staticmethod
     def head(status, reason, headers, length) -> bytes:
