@@ -18,10 +18,14 @@ namespace tfnpy {
 // Runs fn(i) for i in [0, n) on the intra-op pool (inline for a single
 // element, the common per-element case in a tf.data map) and returns the
 // status of the lowest-numbered element that failed, so errors do not depend
-// on scheduling.
+// on scheduling. `remote`: the elements are files of a remote file system
+// (RemoteBatch, remote.h), whose reads wait on the network, not on a CPU:
+// they run one at a time on tfnpy's remote pool, RemoteThreads() of them at
+// once whatever the number of cores (never more than n).
 tensorflow::Status ForEachElement(tensorflow::OpKernelContext* ctx, int64_t n,
                                   int64_t cost_per_element,
-                                  const std::function<tensorflow::Status(int64_t)>& fn);
+                                  const std::function<tensorflow::Status(int64_t)>& fn,
+                                  bool remote = false);
 
 // What AllocateBatch needs to know of the elements.
 struct BatchSpec {

@@ -14,6 +14,7 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tf/batch.h"
 #include "tf/npy_tf.h"
+#include "tf/remote.h"
 
 namespace tfnpy {
 namespace {
@@ -102,7 +103,7 @@ class NpzOp : public tf::OpKernel {
       }
       if (kFromFile && (complete || held_open.fetch_add(1) >= kMaxHeldOpen)) e.file.Close();
       return tf::OkStatus();
-    }));
+    }, kFromFile && RemoteBatch(input)));
 
     std::vector<tf::Tensor*> outputs(nk);
     std::vector<uint64_t> strides(nk);
@@ -157,7 +158,7 @@ class NpzOp : public tf::OpKernel {
       }
       elements[i].reset();
       return s;
-    }));
+    }, kFromFile && RemoteBatch(input)));
   }
 
  private:

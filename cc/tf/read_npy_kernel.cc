@@ -10,6 +10,7 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tf/batch.h"
 #include "tf/npy_tf.h"
+#include "tf/remote.h"
 
 namespace tfnpy {
 namespace {
@@ -73,7 +74,7 @@ class ReadNpyOp : public tf::OpKernel {
         e.source.Close();
       }
       return tf::OkStatus();
-    }));
+    }, RemoteBatch(names)));
 
     BatchSpec spec;
     spec.batched = names.dims() == 1;
@@ -101,7 +102,7 @@ class ReadNpyOp : public tf::OpKernel {
       tf::Status s = e.source.Convert(ReadElement(&e.reader, e.sel, output, i));
       elements[i].reset();
       return s;
-    }));
+    }, RemoteBatch(names)));
   }
 
  private:
