@@ -847,6 +847,10 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None,
                     help="TensorFlow's intra-op pool size in every worker, and the floors' second thread count "
                          "(default: the CPUs this process may run on)")
+    ap.add_argument("--remote", action="store_true",
+                    help="also the remote case (remote.py): small files on gs:// through an emulator, added delays")
+    ap.add_argument("--remote-delays", default="10,20,40", help="the remote case's added delays in ms")
+    ap.add_argument("--remote-files", type=int, default=2000, help="the remote case's files (1/10 with --quick)")
     ap.add_argument("--wait-idle", type=float, default=0, metavar="MIN",
                     help="first wait up to MIN minutes for the 1-minute load average to drop below 0.5")
     args = ap.parse_args(argv)
@@ -939,6 +943,13 @@ def main(argv=None):
         except RuntimeError as ex:
             micro = {"decode": [], "loads": [], "encode": [], "write": [], "notes": ["micro-benchmarks failed: %s" % ex]}
 
+    remote_out, remote_files = None, max(1, args.remote_files // 10) if args.quick else args.remote_files
+    if args.remote:
+        import remote  # benchmarks/remote.py
+
+        remote_out = remote.run_remote(data_dir, [int(d) for d in args.remote_delays.split(",")], remote_files,
+                                       passes, log_dir)
+
     elapsed = time.time() - t_start
     info["loadavg_end"] = os.getloadavg()
 
@@ -1002,6 +1013,8 @@ def main(argv=None):
                "Write: 1,000 files of 10×10 float64 into a fresh /tmp folder, one batched `write_npy` call vs "
                "`tf.io.write_file` of pre-encoded bytes. Median of rounds run in rotated order.", ""]
         md += micro_tables(micro)
+    if remote_out is not None:
+        md += [""] + remote.report(remote_out, remote_files, passes)
     rows = evaluate_targets(cases, micro, threads) + check_targets(cases, threads)
     md += ["", "## Targets", ""] + targets_lines(rows)
     text = "\n".join(md) + "\n"
@@ -1014,7 +1027,7 @@ def main(argv=None):
         log("wrote %s" % png)
     raw = {"info": info, "capabilities": caps, "args": vars(args), "passes": passes, "elapsed_s": elapsed,
            "cases": {c: {k: v for k, v in cases[c].items() if k != "paths"} for c in case_names},
-           "scaling": scaling, "micro": micro, "targets": rows}
+           "scaling": scaling, "micro": micro, "targets": rows, "remote": remote_out}
     os.makedirs(os.path.join(data_dir, "results"), exist_ok=True)
     for name in ("%s.json" % stamp, "latest.json"):
         with open(os.path.join(data_dir, "results", name), "w") as f:

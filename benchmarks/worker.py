@@ -403,6 +403,12 @@ def run_pipeline(spec):
         send({"status": "failed", "note": "%s: %s" % (type(e).__name__, str(e)[:300])})
         return
 
+    serve(ds, call, check, c.repeat)
+
+
+def serve(ds, call, check, repeat):
+    """Answer "ready" (with `check`), then time one pass of `ds` (or `repeat`
+    calls of `call`) per "run" command until "exit". Also remote_worker.py's."""
     # Drain an iterator inside a tf.function (a graph while loop: no Python per
     # batch). The iterator is created inside the timed region but destroyed
     # outside it: destroying a tf.data iterator can block until the autotuner's
@@ -433,7 +439,7 @@ def run_pipeline(spec):
                 t0 = time.perf_counter()
                 if call:
                     # Eager ops are synchronous: each result is complete (and dropped) here.
-                    n = sum(int(call().shape[0]) for _ in range(c.repeat))
+                    n = sum(int(call().shape[0]) for _ in range(repeat))
                     dt, teardown = time.perf_counter() - t0, 0.0
                 else:
                     it = iter(ds)

@@ -403,12 +403,12 @@ class FileLike : public tfnpy::ByteSource {
 // Open + Select(region) + ReadInto through `source`, into `out`.
 inline Status ReadRegion(tfnpy::ByteSource* source, const tfnpy::Region& region,
                          std::vector<unsigned char>* out, tfnpy::Selection* sel,
-                         const Limits& limits = Limits()) {
+                         const Limits& limits = Limits(), const void* fill = nullptr) {
   tfnpy::NpyReader reader;
   TFNPY_RETURN_IF_ERROR(reader.Open(source, limits));
   TFNPY_RETURN_IF_ERROR(reader.Select(region, sel));
   out->assign(sel->array.data_bytes, 0xAB);
-  return reader.ReadInto(*sel, out->data(), out->size());
+  return reader.ReadInto(*sel, out->data(), out->size(), fill);
 }
 
 }  // namespace tfnpy_test

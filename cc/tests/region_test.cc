@@ -1,6 +1,8 @@
 // Unit tests: regions and their byte runs (cc/npy/region.h), read through
 // NpyReader, against a naive reference: the whole array decoded, then the
 // box picked out element by element.
+#include <cmath>
+
 #include "tests/harness.h"
 
 namespace tfnpy_test {
@@ -9,37 +11,73 @@ using tfnpy::Region;
 using tfnpy::RunIterator;
 using tfnpy::Selection;
 
-// The C-order elements of box [lo, hi) of the C-order array `all`.
-std::vector<unsigned char> PickBox(const std::vector<unsigned char>& all,
-                                   const std::vector<int64_t>& dims,
-                                   const std::vector<int64_t>& lo,
-                                   const std::vector<int64_t>& hi, size_t item) {
-  std::vector<unsigned char> out;
+// The reference read of a region: per axis, the bounds as positions
+// (negative ones from the end unless resolved, INT64_MAX the end), then the
+// policy: clamp to the axis (Python's slices), or pad the requested box with
+// `fill`. Element by element from the C-order decode `all` of the array.
+struct Expected {
+  bool refused = false;  // kError with a bound outside the axis.
+  std::vector<int64_t> dims;
+  std::vector<unsigned char> bytes;
+};
+
+Expected Reference(const std::vector<unsigned char>& all, const std::vector<int64_t>& dims,
+                   const Region& region, size_t item, const unsigned char* fill) {
+  Expected out;
   const size_t n = dims.size();
+  std::vector<int64_t> origin(n, 0);
   for (size_t k = 0; k < n; ++k) {
-    if (lo[k] >= hi[k]) return out;
+    const int64_t dim = dims[k];
+    int64_t s = 0, e = dim;
+    if (static_cast<int>(k) < region.rank) {
+      s = region.start[k] < 0 && !region.resolved ? region.start[k] + dim : region.start[k];
+      e = region.stop[k] == INT64_MAX ? dim
+          : region.stop[k] < 0 && !region.resolved ? region.stop[k] + dim
+                                                   : region.stop[k];
+    }
+    if (region.policy == tfnpy::OutOfBounds::kError && !(0 <= s && s <= e && e <= dim)) {
+      out.refused = true;
+      return out;
+    }
+    if (region.policy == tfnpy::OutOfBounds::kPad) {
+      origin[k] = s;
+      out.dims.push_back(e > s ? e - s : 0);
+    } else {
+      const int64_t hi = std::min(std::max<int64_t>(e, 0), dim);
+      const int64_t lo = std::min(std::max<int64_t>(s, 0), hi);
+      origin[k] = lo;
+      out.dims.push_back(hi - lo);
+    }
   }
-  std::vector<int64_t> idx(lo);
+  for (int64_t d : out.dims) {
+    if (d == 0) return out;
+  }
+  std::vector<int64_t> idx(n, 0);
   while (true) {
+    bool inside = true;
     uint64_t c = 0;
-    for (size_t k = 0; k < n; ++k) c = c * static_cast<uint64_t>(dims[k]) + static_cast<uint64_t>(idx[k]);
-    out.insert(out.end(), all.begin() + static_cast<std::ptrdiff_t>(c * item),
-               all.begin() + static_cast<std::ptrdiff_t>((c + 1) * item));
+    for (size_t k = 0; k < n; ++k) {
+      const int64_t at = origin[k] + idx[k];
+      inside = inside && at >= 0 && at < dims[k];
+      c = c * static_cast<uint64_t>(dims[k]) + static_cast<uint64_t>(inside ? at : 0);
+    }
+    for (size_t b = 0; b < item; ++b) {
+      out.bytes.push_back(inside ? all[c * item + b] : fill == nullptr ? 0 : fill[b]);
+    }
     size_t k = n;
     while (k-- > 0) {
-      if (++idx[k] < hi[k]) break;
-      idx[k] = lo[k];
+      if (++idx[k] < out.dims[k]) break;
+      idx[k] = 0;
     }
     if (k == static_cast<size_t>(-1)) return out;
   }
 }
 
-// Reads `region` of `file` three ways (in memory, as a file, as a file
-// returning small reads is not allowed: that is truncation) and compares
-// with the reference.
+// Reads `region` of `file` two ways (in memory, as a file) and compares
+// with the reference; with kPad, `fill` (an item's bytes) fills the rest.
 void CheckRegion(const std::string& file, const DTypeCase& t, const std::vector<int64_t>& dims,
-                 const Region& region) {
-  std::string what = "region";
+                 const Region& region, const unsigned char* fill = nullptr) {
+  std::string what = std::string("region ") + tfnpy::OutOfBoundsName(region.policy);
   for (int k = 0; k < region.rank; ++k) {
     what += " [" + std::to_string(region.start[k]) + ", " + std::to_string(region.stop[k]) + ")";
   }
@@ -47,16 +85,7 @@ void CheckRegion(const std::string& file, const DTypeCase& t, const std::vector<
   Header h;
   std::vector<unsigned char> all;
   if (!CHECK_OK(Load(file, &h, &all))) return;
-  std::vector<int64_t> lo(dims.size()), hi(dims.size());
-  for (size_t k = 0; k < dims.size(); ++k) {
-    lo[k] = 0;
-    hi[k] = dims[k];
-    if (static_cast<int>(k) < region.rank) {
-      hi[k] = std::min(region.stop[k], dims[k]);
-      lo[k] = std::min(region.start[k], hi[k]);
-    }
-  }
-  const std::vector<unsigned char> want = PickBox(all, dims, lo, hi, static_cast<size_t>(t.size));
+  const Expected want = Reference(all, dims, region, static_cast<size_t>(t.size), fill);
   Buf mem(file);
   tfnpy::MemorySource in_memory(mem.p.get(), mem.n);
   FileLike as_file(file);
@@ -65,15 +94,19 @@ void CheckRegion(const std::string& file, const DTypeCase& t, const std::vector<
     SCOPE(source == &in_memory ? "memory" : "file");
     std::vector<unsigned char> got;
     Selection sel;
-    if (!CHECK_OK(ReadRegion(source, region, &got, &sel))) continue;
-    CHECK_EQ(sel.array.ndims, h.ndims);
-    for (int k = 0; k < h.ndims; ++k) {
-      CHECK_EQ(sel.array.dims[k], hi[static_cast<size_t>(k)] - lo[static_cast<size_t>(k)]);
+    const Status s = ReadRegion(source, region, &got, &sel, Limits(), fill);
+    if (want.refused) {
+      CHECK_ERROR(s, Code::kBadArgument, "out_of_bounds='error' needs 0 <= start <= stop <=");
+      continue;
     }
-    CHECK_EQ(got.size(), want.size());
-    CHECK(got == want);
-    // The runs: equal lengths, increasing, inside the data, adding up.
-    RunIterator runs(h, sel);
+    if (!CHECK_OK(s)) continue;
+    CHECK_EQ(sel.array.ndims, h.ndims);
+    for (int k = 0; k < h.ndims; ++k) CHECK_EQ(sel.array.dims[k], want.dims[static_cast<size_t>(k)]);
+    CHECK_EQ(got.size(), want.bytes.size());
+    CHECK(got == want.bytes);
+    // The runs of the part read: equal lengths, increasing, inside the data, adding up.
+    const Selection inner = sel.padded ? tfnpy::InnerOf(sel) : sel;
+    RunIterator runs(h, inner);
     uint64_t offset = 0, length = 0, total = 0, last_end = h.data_offset;
     while (runs.Next(&offset, &length)) {
       CHECK(offset >= last_end);
@@ -82,7 +115,7 @@ void CheckRegion(const std::string& file, const DTypeCase& t, const std::vector<
       last_end = offset + length;
       total += length;
     }
-    CHECK_EQ(total, sel.array.data_bytes);
+    CHECK_EQ(total, inner.array.data_bytes);
   }
 }
 
@@ -208,14 +241,136 @@ TEST(RegionArgumentsRefused) {
     CHECK_EQ(sel.array.data_bytes, 8u);
   }
   if (CHECK_OK(Parse(Npy(Dict("<f8", false, "(3, 4)"), std::string(96, '\0')), &h))) {
-    CHECK_ERROR(tfnpy::Select(h, Region::Rows(-1, 1), &sel), Code::kBadArgument,
-                "region [-1, 1) on axis 0 has a negative bound");
-    CHECK_ERROR(tfnpy::Select(h, Box({0, 0}, {1, -2}), &sel), Code::kBadArgument,
-                "on axis 1 has a negative bound");
+    Region padded = Box({0, INT64_MIN}, {1, INT64_MAX});
+    padded.policy = tfnpy::OutOfBounds::kPad;
+    CHECK_ERROR(tfnpy::Select(h, padded, &sel), Code::kSizeOverflow, "on axis 1 is too large");
+    padded = Box({0, 0, 0}, {1, 1, 1});
+    padded.policy = tfnpy::OutOfBounds::kPad;
+    CHECK_ERROR(tfnpy::Select(h, padded, &sel), Code::kBadArgument, "a region over 3 axes does not fit");
+    Region wrong = Box({0, 0}, {1, 5});
+    wrong.policy = tfnpy::OutOfBounds::kError;
+    CHECK_ERROR(tfnpy::Select(h, wrong, &sel), Code::kBadArgument,
+                "region [0, 5) on axis 1 is out of bounds for shape (3, 4); out_of_bounds='error' needs 0 <= "
+                "start <= stop <= 4 on that axis");
+    wrong = Box({-5}, {2});
+    wrong.policy = tfnpy::OutOfBounds::kError;
+    CHECK_ERROR(tfnpy::Select(h, wrong, &sel), Code::kBadArgument, "region [-5, 2) ([-2, 2) on this file)");
     CHECK_ERROR(tfnpy::Select(h, Box({0, 0, 0}, {1, 1, 1}), &sel), Code::kBadArgument,
                 "a region over 3 axes does not fit an array of shape (3, 4)");
     // Fortran-order rows are read too now (they are gathered, not refused).
   }
+}
+
+Region WithPolicy(Region r, tfnpy::OutOfBounds policy) {
+  r.policy = policy;
+  return r;
+}
+
+TEST(NegativeBoundsAndPoliciesMatchTheReference) {
+  // Python's negative indices, and DALI's policies outside the array: clamp,
+  // error, and pad with a fill value (a box larger than the array, beside it,
+  // or wholly outside it), C and Fortran order, every byte order.
+  const std::vector<std::pair<std::vector<int64_t>, std::vector<Region>>> cases = {
+      {{7}, {Box({-3}, {INT64_MAX}), Box({-10}, {-2}), Box({2}, {-1}), Box({-1}, {-3}), Box({5}, {12}),
+             Box({-9}, {3}), Box({8}, {11}), Box({INT64_MIN}, {2}), Box({0}, {0})}},
+      {{5, 3}, {Box({-2, -2}, {INT64_MAX, INT64_MAX}), Box({1, -4}, {6, 2}), Box({-7, 1}, {2, 5}),
+                Box({3, 3}, {6, 5}), Box({-1}, {2})}},
+      {{4, 3, 5}, {Box({-3, 0, -6}, {2, 4, 3}), Box({2, -1, 1}, {6, 3, 7}), Box({0, 0, 0}, {1, 1, 1})}},
+      {{3, 0, 2}, {Box({-1, 0}, {4, 2}), Box({0, -1, 0}, {3, 1, 3})}},
+  };
+  const unsigned char fill[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+                                  0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xF0, 0x0F};
+  for (const DTypeCase& t : kDTypes) {
+    for (const char* order : {"<", ">"}) {
+      for (bool fortran : {false, true}) {
+        for (const auto& c : cases) {
+          const std::string descr = std::string(order) + t.kind + std::to_string(t.size);
+          SCOPE(descr + (fortran ? " F " : " C ") + ShapeText(c.first));
+          const std::string file = Npy(Dict(descr, fortran, ShapeText(c.first)),
+                                       FileData(t, c.first, order[0] == '<', fortran));
+          for (const Region& r : c.second) {
+            for (auto policy : {tfnpy::OutOfBounds::kClamp, tfnpy::OutOfBounds::kError, tfnpy::OutOfBounds::kPad}) {
+              CheckRegion(file, t, c.first, WithPolicy(r, policy), fill);
+            }
+            CheckRegion(file, t, c.first, WithPolicy(r, tfnpy::OutOfBounds::kPad));  // Zeros.
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(RelativeBoundsRoundToTheNearestIndex) {
+  // DALI's rel_roi_start / rel_roi_end: fraction * dim, half away from zero,
+  // as positions (a negative one lies before the array: padded, not wrapped).
+  const DTypeCase& i2 = kDTypes[4];
+  const std::string file = Npy(Dict("<i2", false, "(10, 7)"), FileData(i2, {10, 7}, true, false));
+  Header h;
+  if (!CHECK_OK(Parse(file, &h))) return;
+  const double lo[2] = {0.25, 0.5}, hi[2] = {0.75, 1.0};
+  Region r;
+  if (CHECK_OK(tfnpy::ResolveRelative(h, 2, lo, hi, &r))) {
+    CHECK(r.resolved);
+    CHECK_EQ(r.rank, 2);
+    CHECK_EQ(r.start[0], 3);  // 2.5 -> 3
+    CHECK_EQ(r.stop[0], 8);   // 7.5 -> 8
+    CHECK_EQ(r.start[1], 4);  // 3.5 -> 4
+    CHECK_EQ(r.stop[1], 7);
+    CheckRegion(file, i2, {10, 7}, r);
+  }
+  const double before[1] = {-0.2}, after[1] = {0.3};
+  if (CHECK_OK(tfnpy::ResolveRelative(h, 1, before, after, &r))) {
+    CHECK_EQ(r.start[0], -2);
+    CHECK_EQ(r.stop[0], 3);
+    for (auto policy : {tfnpy::OutOfBounds::kClamp, tfnpy::OutOfBounds::kError, tfnpy::OutOfBounds::kPad}) {
+      CheckRegion(file, i2, {10, 7}, WithPolicy(r, policy));
+    }
+  }
+  const double nan[1] = {std::nan("")}, huge[1] = {1e300};
+  CHECK_ERROR(tfnpy::ResolveRelative(h, 1, nan, after, &r), Code::kBadArgument, "is not a position in the array");
+  CHECK_ERROR(tfnpy::ResolveRelative(h, 1, before, huge, &r), Code::kBadArgument, "relative stop");
+  CHECK_ERROR(tfnpy::ResolveRelative(h, 3, lo, hi, &r), Code::kBadArgument, "a region over 3 axes");
+}
+
+TEST(ExtentsForStaticShapes) {
+  using tfnpy::OutOfBounds;
+  using tfnpy::RegionExtent;
+  // Known dims: what Select gives.
+  CHECK_EQ(RegionExtent(OutOfBounds::kClamp, false, -3, INT64_MAX, 10), 3);
+  CHECK_EQ(RegionExtent(OutOfBounds::kClamp, false, 4, 40, 10), 6);
+  CHECK_EQ(RegionExtent(OutOfBounds::kPad, false, 4, 40, 10), 36);
+  CHECK_EQ(RegionExtent(OutOfBounds::kPad, false, -12, 3, 10), 5);  // [-2, 3)
+  CHECK_EQ(RegionExtent(OutOfBounds::kError, false, 4, 40, 10), -1);
+  CHECK_EQ(RegionExtent(OutOfBounds::kError, false, 4, 7, 10), 3);
+  // Unknown dims: only what does not move with the dim.
+  CHECK_EQ(RegionExtent(OutOfBounds::kPad, false, 4, 40, -1), 36);
+  CHECK_EQ(RegionExtent(OutOfBounds::kPad, false, -8, -2, -1), 6);
+  CHECK_EQ(RegionExtent(OutOfBounds::kPad, false, -8, 2, -1), -1);
+  CHECK_EQ(RegionExtent(OutOfBounds::kClamp, false, 4, 40, -1), -1);
+  CHECK_EQ(RegionExtent(OutOfBounds::kClamp, false, 5, 5, -1), 0);
+  CHECK_EQ(RegionExtent(OutOfBounds::kPad, false, 0, INT64_MAX, -1), -1);
+  CHECK_EQ(RegionExtent(OutOfBounds::kPad, false, INT64_MIN, 0, -1), -1);  // Too large.
+}
+
+TEST(PaddedIndicesAndLayout) {
+  // A (2, 3) part read into a (4, 5) box at (1, 2): element k of the part
+  // goes to row 1 + k / 3, column 2 + k % 3.
+  Header h;
+  if (!CHECK_OK(Parse(Npy(Dict("|u1", false, "(2, 3)"), "abcdef"), &h))) return;
+  Region r = Box({-1, -2}, {3, 3});
+  r.resolved = true;
+  r.policy = tfnpy::OutOfBounds::kPad;
+  Selection sel;
+  if (!CHECK_OK(tfnpy::Select(h, r, &sel))) return;
+  CHECK(sel.padded);
+  CHECK(sel.whole);  // The whole array is read (then padded).
+  CHECK_EQ(sel.array.dims[0], 4);
+  CHECK_EQ(sel.array.dims[1], 5);
+  for (uint64_t k = 0; k < 6; ++k) CHECK_EQ(tfnpy::PaddedIndex(sel, k), (1 + k / 3) * 5 + 2 + k % 3);
+  std::string out(20, '?');
+  const char dot = '.';
+  tfnpy::PadInto(sel, "abcdef", 1, &dot, &out[0]);
+  CHECK(out == ".......abc...def....");
 }
 
 TEST(SelectionSizeIsCappedNotTheFile) {

@@ -16,13 +16,15 @@
 #include "tensorflow/core/platform/errors.h"
 #include "tensorflow/core/platform/tstring.h"
 #include "tf/npy_tf.h"
+#include "tf/remote.h"
 
 namespace tfnpy {
 
 namespace tf = ::tensorflow;
 
 tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_element,
-                          const std::function<tf::Status(int64_t)>& fn, std::vector<tf::Status>* kept) {
+                          const std::function<tf::Status(int64_t)>& fn, bool remote,
+                          std::vector<tf::Status>* kept) {
   if (n <= 0) return tf::OkStatus();
   if (n == 1) {
     tf::Status s = fn(0);
@@ -30,14 +32,22 @@ tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_
     return s;
   }
   absl::InlinedVector<tf::Status, 4> statuses(n);
-  auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
   // The calling thread and pool threads take chunks of elements from one
   // counter, as many threads in all as the pool has: tf::Shard would add the
   // caller to the whole pool, one thread more than there are CPUs for it.
   // Like tf::Shard, the caller then waits for what it scheduled.
-  const int64_t threads = std::max(1, workers->num_threads);
-  const int64_t chunk =
-      cost_per_element >= 1000000 ? 1 : std::max<int64_t>(1, std::min<int64_t>(32, n / (threads * 8)));
+  // Remote reads: one element at a time on the remote pool.
+  tf::thread::ThreadPool* pool;
+  int64_t threads, chunk = 1;
+  if (remote) {
+    pool = RemotePool();
+    threads = RemoteThreads();
+  } else {
+    auto* workers = ctx->device()->tensorflow_cpu_worker_threads();
+    pool = workers->workers;
+    threads = std::max(1, workers->num_threads);
+    chunk = cost_per_element >= 1000000 ? 1 : std::max<int64_t>(1, std::min<int64_t>(32, n / (threads * 8)));
+  }
   std::atomic<int64_t> next{0};
   auto run = [&]() {
     for (int64_t begin = next.fetch_add(chunk); begin < n; begin = next.fetch_add(chunk)) {
@@ -48,7 +58,7 @@ tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_
   const int64_t helpers = std::min(threads - 1, (n + chunk - 1) / chunk - 1);
   tf::BlockingCounter done(static_cast<int>(helpers));
   for (int64_t h = 0; h < helpers; ++h) {
-    workers->workers->Schedule([&]() {
+    pool->Schedule([&]() {
       run();
       done.DecrementCount();
     });
@@ -123,8 +133,8 @@ bool SameShape(const Header& a, const Header& b) {
 }  // namespace
 
 Batch::Batch(tf::OpKernelContext* ctx, const BatchMode& mode, bool batched, int64_t n, std::string op,
-             int num_arrays)
-    : ctx_(ctx), mode_(mode), batched_(batched), n_(n), op_(std::move(op)) {
+             int num_arrays, bool remote)
+    : ctx_(ctx), mode_(mode), batched_(batched), remote_(remote), n_(n), op_(std::move(op)) {
   if (mode_.report) statuses_.resize(n);
   outputs_.reserve(num_arrays);
   starts_.resize(num_arrays);
@@ -134,10 +144,10 @@ Batch::Batch(tf::OpKernelContext* ctx, const BatchMode& mode, bool batched, int6
 }
 
 tf::Status Batch::Run(int64_t cost_per_element, const std::function<tf::Status(int64_t)>& fn) {
-  if (!mode_.report) return ForEachElement(ctx_, n_, cost_per_element, fn);
+  if (!mode_.report) return ForEachElement(ctx_, n_, cost_per_element, fn, remote_);
   std::vector<tf::Status> now(n_);
   (void)ForEachElement(
-      ctx_, n_, cost_per_element, [&](int64_t i) { return failed(i) ? tf::OkStatus() : fn(i); }, &now);
+      ctx_, n_, cost_per_element, [&](int64_t i) { return failed(i) ? tf::OkStatus() : fn(i); }, remote_, &now);
   for (int64_t i = 0; i < n_; ++i) {
     if (statuses_[i].ok()) statuses_[i] = now[i];
   }

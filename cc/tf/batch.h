@@ -21,12 +21,15 @@ namespace tfnpy {
 // Runs fn(i) for i in [0, n) on the intra-op pool (inline for a single
 // element, the common per-element case in a tf.data map) and returns the
 // status of the lowest-numbered element that failed, so errors do not depend
-// on scheduling. With `statuses` (n of them), every element's status is
-// kept there as well.
+// on scheduling. `remote`: the elements are files of a remote file system
+// (RemoteBatch, remote.h), whose reads wait on the network, not on a CPU:
+// they run one at a time on tfnpy's remote pool, RemoteThreads() of them at
+// once whatever the number of cores (never more than n). With `statuses`
+// (n of them), every element's status is kept there as well.
 tensorflow::Status ForEachElement(tensorflow::OpKernelContext* ctx, int64_t n,
                                   int64_t cost_per_element,
                                   const std::function<tensorflow::Status(int64_t)>& fn,
-                                  std::vector<tensorflow::Status>* statuses = nullptr);
+                                  bool remote = false, std::vector<tensorflow::Status>* statuses = nullptr);
 
 // The attrs that say how a reading kernel returns a batch, read once.
 struct BatchMode {
@@ -60,8 +63,9 @@ struct ArraysSpec {
 // reporting, else both [0].
 class Batch {
  public:
+  // `remote`: the elements are files of a remote file system (ForEachElement).
   Batch(tensorflow::OpKernelContext* ctx, const BatchMode& mode, bool batched, int64_t n, std::string op,
-        int num_arrays);
+        int num_arrays, bool remote = false);
 
   // fn(i) for every element not failed yet, in parallel. Without report:
   // the lowest-numbered failure. With report: failures are kept (the
@@ -91,6 +95,7 @@ class Batch {
   tensorflow::OpKernelContext* ctx_;
   BatchMode mode_;
   bool batched_;
+  bool remote_;
   int64_t n_;
   std::string op_;
   std::vector<tensorflow::Status> statuses_;  // With report: one per element.

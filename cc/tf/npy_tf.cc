@@ -12,6 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "tensorflow/core/platform/errors.h"
+#include "tf/remote.h"
 
 namespace tfnpy {
 
@@ -219,7 +220,10 @@ tf::Status FileSource::Open(tf::Env* env, const tf::tstring& name, tf::FileSyste
   const std::string path(name_);
   tf::Status s = fs != nullptr ? fs->NewRandomAccessFile(path, nullptr, &file_)
                                : env->NewRandomAccessFile(path, &file_);
-  if (s.ok()) return s;
+  if (s.ok()) {
+    file_ = WithoutGcsBuffer(name_, std::move(file_));  // remote.h: gs:// reads skip a 64 MiB zero-fill.
+    return s;
+  }
   error_ = s;
   return Convert(Status(Code::kReadFailed, ""));
 }

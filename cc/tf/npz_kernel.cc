@@ -14,6 +14,7 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tf/batch.h"
 #include "tf/npy_tf.h"
+#include "tf/remote.h"
 
 namespace tfnpy {
 namespace {
@@ -90,7 +91,7 @@ class NpzOp : public tf::OpKernel {
     // pool thread: done here, one after another, making and destroying
     // 10,000 small archives' elements took 1.5-3 ms of a 50 ms call.
     absl::InlinedVector<std::optional<Element>, 1> elements(n);
-    Batch batch(ctx, mode_, batched, n, op_, static_cast<int>(nk));
+    Batch batch(ctx, mode_, batched, n, op_, static_cast<int>(nk), kFromFile && RemoteBatch(input));
     auto validate = [&](int64_t i) -> tf::Status {
       Element& e = elements[i].emplace();
       TF_RETURN_IF_ERROR(OpenArchive(env, file_system(i), names(i), i, batched, &e, &arena));

@@ -10,6 +10,7 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tf/batch.h"
 #include "tf/npy_tf.h"
+#include "tf/remote.h"
 
 namespace tfnpy {
 namespace {
@@ -68,7 +69,7 @@ class ReadNpyOp : public tf::OpKernel {
     // Each element is made (validation) and destroyed (after its read) by a
     // pool thread, not one after another here (as ReadNpz's).
     absl::InlinedVector<std::optional<Element>, 1> elements(n);
-    Batch batch(ctx, mode_, batched, n, "ReadNpy: ", 1);
+    Batch batch(ctx, mode_, batched, n, "ReadNpy: ", 1, RemoteBatch(names));
     OP_REQUIRES_OK(ctx, batch.Run(100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i].emplace();
       tf::Status s = e.source.Open(env, files(i), file_system(i));

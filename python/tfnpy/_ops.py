@@ -397,8 +397,9 @@ def read_npy(
     Args:
       filename: A scalar ``tf.string`` path, or a vector of N paths, giving
         ``[N, *shape]`` (the files are read in parallel on TensorFlow's
-        intra-op threads). The arrays of a vector must share their shape
-        unless ``ragged=True``.
+        intra-op threads; on a remote file system such as ``gs://``,
+        ``TFNPY_REMOTE_THREADS`` at once, see the remote storage guide). The
+        arrays of a vector must share their shape unless ``ragged=True``.
       dtype: The element type the files hold (``tf.DType``, numpy dtype or
         name).
       shape: Optional expected shape of each whole array, ``None`` for
@@ -810,15 +811,19 @@ def write_npy(filename, tensor, name: Optional[str] = None):
     Each file holds exactly what ``encode_npy`` gives (``np.save``'s bytes).
     It is written to a temporary name in the same directory and then renamed
     to ``filename``, so the final name never holds a partial file; if
-    writing fails, the temporary file is deleted. An existing file under
-    the final name is replaced.
+    writing fails, the temporary file is deleted. On ``gs://``, where an
+    upload becomes the object only once complete, it is uploaded straight
+    to ``filename`` (a rename there is a copy and a delete). An existing
+    file under the final name is replaced.
 
     Args:
       filename: A scalar path (local, ``ram://``, ``gs://``...): the whole
         tensor is written to it. Or a vector of N paths: ``tensor`` must be
         ``[N, ...]`` and file ``i`` gets ``tensor[i]`` (the files are written
-        in parallel on TensorFlow's intra-op threads; string rows each get
-        their own width, as ``encode_npy(tensor[i])``).
+        in parallel on TensorFlow's intra-op threads, or for a remote file
+        system such as ``gs://`` on tfnpy's remote pool, ``TFNPY_REMOTE_THREADS``
+        at once; string rows each get their own width, as
+        ``encode_npy(tensor[i])``).
       tensor: What to write (``encode_npy``'s dtypes).
       name: Optional op name.
 
