@@ -186,8 +186,8 @@ def test_kernels_refuse_types_outside_the_table(name):
         _ops._raw_encode_npy(tensor=two(name))
     assert f"EncodeNpy: dtype {name} cannot be written to a .npy file; supported: {supported}" in str(e.value)
     # In a graph too, when the function is first run.
-    f = tf.function(lambda c: _ops._raw_read_npz(filename=c, start=[], stop=[], keys=["x"], dtypes=[dtype],
-                                                 shapes=[tf.TensorShape(None)]))
+    f = tf.function(lambda c: _ops._raw_read_npz(filename=c, start=[], stop=[], fill_value=[tf.zeros([], dtype)],
+                                                 keys=["x"], shapes=[tf.TensorShape(None)]))
     with pytest.raises(tf.errors.InvalidArgumentError, match=f"ReadNpz: dtype {name} cannot be read"):
         f(tf.constant("x.npz"))
     # Through the Python API: a TypeError before any op is built.

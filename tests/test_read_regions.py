@@ -86,8 +86,13 @@ def test_bad_regions(files):
             tfnpy.read_npy(path, tf.float32, start=bad)
         with pytest.raises(TypeError, match="integers"):
             tfnpy.read_npy(path, tf.float32, stop=bad)
-    with pytest.raises(ValueError, match="negative indices are not supported"):
-        tfnpy.read_npy(path, tf.float32, start=[0, -1])
+    # Fractions and indices are not mixed.
+    with pytest.raises(ValueError, match="not both"):
+        tfnpy.read_npy(path, tf.float32, start=[0], rel_stop=[0.5])
+    with pytest.raises(ValueError, match="out_of_bounds must be"):
+        tfnpy.read_npy(path, tf.float32, out_of_bounds="wrap")
+    with pytest.raises(ValueError, match="fill_value is used only with out_of_bounds='pad'"):
+        tfnpy.read_npy(path, tf.float32, start=[0], fill_value=1)
 
 
 @pytest.mark.parametrize(

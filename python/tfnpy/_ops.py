@@ -167,23 +167,24 @@ def _ragged(values, row_shapes, shape: tf.TensorShape, batched: bool, columns=No
         if shape.rank is not None:
             array.set_shape(shape)
         return array
-    n = tf.shape(row_shapes, out_type=tf.int64)[0]
+    n = tf.shape(row_shapes, out_type=tf.int64)[0]  # A constant where the batch size is static.
     # Trailing axes of known size stay in the flat values; those before them
     # become row partitions, innermost first.
     t = rank
     while t > 0 and dims[t - 1] is not None:
         t -= 1
-    if t == 0:
-        return tf.reshape(values, tf.concat([[n], tf.constant(dims, tf.int64)], 0)) if rank else values
+    if t == 0:  # Nothing varies: a dense batch.
+        return tf.reshape(values, [-1] + dims) if rank else values
     rt = tf.reshape(values, [-1] + dims[t:])
     # Rows at level k: every array contributes the product of its first k dims.
     rows = tf.math.cumprod(row_shapes[:, :t], axis=1, exclusive=True)
     for k in reversed(range(t)):
         if dims[k] is None:
-            rt = tf.RaggedTensor.from_row_lengths(rt, tf.repeat(row_shapes[:, k], rows[:, k]), validate=False)
+            lengths = row_shapes[:, 0] if k == 0 else tf.repeat(row_shapes[:, k], rows[:, k])
+            rt = tf.RaggedTensor.from_row_lengths(rt, lengths, validate=False)
         else:
-            rt = tf.RaggedTensor.from_uniform_row_length(rt, dims[k], nrows=tf.reduce_sum(rows[:, k]),
-                                                         validate=False)
+            nrows = n if k == 0 else tf.reduce_sum(rows[:, k])  # n: static where the batch size is.
+            rt = tf.RaggedTensor.from_uniform_row_length(rt, dims[k], nrows=nrows, validate=False)
     return rt
 
 
@@ -360,13 +361,20 @@ def _out_of_bounds(out_of_bounds: str, fill_value, dtypes):
         raise ValueError("fill_value is used only with out_of_bounds='pad'")
     fills = []
     for dtype in dtypes:
-        if fill_value is None:
-            fills.append(tf.zeros([], dtype))
+        if isinstance(fill_value, (tf.Tensor, tf.Variable)):
+            fill = fill_value if fill_value.dtype == dtype else tf.cast(fill_value, dtype)
         else:
-            fill = tf.convert_to_tensor(fill_value)
-            fills.append(fill if fill.dtype == dtype else tf.cast(fill, dtype))
-            if fills[-1].shape.rank not in (None, 0):
-                raise ValueError(f"fill_value must be a scalar, got shape {fills[-1].shape}")
+            # Through numpy, which converts to every type (TensorFlow cannot
+            # cast into the float8 types), ml_dtypes' included.
+            value = (b"" if dtype == tf.string else 0) if fill_value is None else fill_value
+            try:
+                fill = tf.constant(np.asarray(value, dtype=object if dtype == tf.string else dtype.as_numpy_dtype),
+                                   dtype)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"fill_value {fill_value!r} is not a {dtype.name} value: {e}") from None
+        if fill.shape.rank not in (None, 0):
+            raise ValueError(f"fill_value must be a scalar, got shape {fill.shape}")
+        fills.append(fill)
     return out_of_bounds, fills
 
 

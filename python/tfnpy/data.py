@@ -605,8 +605,15 @@ def from_csv(
     given as a str, else a dict ``{key: array}``. Column types come from ``column_defaults`` or are
     inferred from the first data row: integers become int64, other numbers
     float32, anything else string. ``dtype`` and ``shape`` default to what the
-    first row's files say, so the element spec is fully static; a file that
-    disagrees fails with an error naming it.
+    first row's files say, so the element spec is fully static.
+
+    A file that cannot be read (missing, malformed, of another dtype or
+    shape) fails its own element only, with an error that names it and the
+    CSV file and line it came from, its error class kept (``NotFoundError``
+    for a missing file): the other rows of its block or batch arrive, so
+    ``ignore_errors()`` drops exactly the bad rows (with ``batch_size`` and
+    ``drop_remainder``, the batch that holds it), and ``on_error="skip"``
+    leaves them out.
 
     A CSV is what Python's ``csv.writer`` writes: quoted fields may hold
     commas, doubled quotes and line breaks (read as ``"\\n"``); CRLF or LF
@@ -623,10 +630,12 @@ def from_csv(
       dtype: Element type of the arrays, or one per path column; default:
         the first row's files'. With ``keys``: one type for every member, or
         a dict ``{key: dtype}`` (members left out: the first archive's).
-      shape: Shape of each array (``None`` entries allowed), or with several
-        path columns a sequence of one shape (or ``None``) per column;
-        default: the first row's files'. With ``keys``: a dict ``{key:
-        shape}``, or one shape for every member.
+      shape: Shape of each array, or with several path columns a sequence of
+        one shape (or ``None``) per column; default: the first row's files'.
+        A ``None`` entry is an axis whose size differs from file to file:
+        each element then has its own shape (``padded_batch`` pads them), and
+        with ``batch_size`` a batch is a ``tf.RaggedTensor``. With ``keys``:
+        a dict ``{key: shape}``, or one shape for every member.
       path_column: The column that holds the paths (an index, or a name from
         the header), or a sequence of them: one array per column.
       column_defaults: A record default for every column, including the path
@@ -641,7 +650,9 @@ def from_csv(
       batch_size: If set, elements are batches of this many rows, each read
         by one batched ``read_npy`` call per path column.
       drop_remainder: With ``batch_size``, drop a last partial batch (gives a
-        static batch dimension).
+        static batch dimension). A batch that holds a bad file then fails
+        as a whole (``on_error="skip"`` keeps its good rows); without it, a
+        bad file's batch arrives without it, after the file's error.
       block_size: Without ``batch_size``: how many files one ``read_npy``
         call reads; the elements are then handed out one by one. Default:
         from the first row's array sizes, about 1 MiB per read but at most
@@ -663,6 +674,11 @@ def from_csv(
         sequence of them read with one archive open.
       verify_crc: With ``keys``: check each member's CRC-32, as ``read_npz``
         does; ``False`` skips that check alone.
+      on_error: ``"raise"`` (default): a file that cannot be read is its
+        row's error. ``"skip"``: its row is left out, and the file, its CSV
+        file and line and why are written once to stderr (``tfnpy: skipped
+        a file (3 so far): paths.csv:17: ReadNpy: 'x.npy': ...``), so that a
+        long run is not stopped by a few bad files and says which they are.
 
     Returns:
       A ``tf.data.Dataset``.
