@@ -268,3 +268,15 @@ def test_a_first_row_longer_than_a_mebibyte(tmp_path, in_memory):
     ds = tfnpy.data.from_csv(str(tmp_path / "w.csv"), in_memory=in_memory)
     assert [[v.decode() for v in others] for _, others in ds.as_numpy_iterator()] == [row[1:] for row in rows]
 
+
+def test_first_row_types_are_what_the_graph_reads(tmp_path, in_memory):
+    """A column's type comes from its first value as the graph reads numbers:
+    "1_000" or other digits than 0-9 (int() takes both) make a string column."""
+    np.save(tmp_path / "a.npy", np.zeros(2))
+    rows = [["a.npy", "1_000", "\u0663", " 7 ", "2.5e3", "1_0.5"], ["a.npy", "x", "y", "-8", "inf", "z"]]
+    (tmp_path / "t.csv").write_bytes(csv_bytes(rows))
+    ds = tfnpy.data.from_csv(str(tmp_path / "t.csv"), in_memory=in_memory, deterministic=True)
+    assert [s.dtype for s in ds.element_spec[1]] == [tf.string, tf.string, tf.int64, tf.float32, tf.string]
+    got = [tuple(v.decode() if isinstance(v, bytes) else float(v) for v in others) for _, others in
+           ds.as_numpy_iterator()]
+    assert got == [("1_000", "\u0663", 7.0, 2500.0, "1_0.5"), ("x", "y", -8.0, float("inf"), "z")]

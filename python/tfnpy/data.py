@@ -7,6 +7,7 @@ import dataclasses
 import io
 import math
 import os
+import re
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -34,10 +35,12 @@ _QUOTED = r'"(?:[^"]|"")*"'
 _FIELD = r'(?:%s|[^,"]*)' % _QUOTED
 _RECORD = r"(?s)%s(?:,%s)*" % (_FIELD, _FIELD)
 _ASCII = (r"([\x00-\x7f]+)|[^\x00-\x7f]+|\C", r"\1")  # (pattern, rewrite): drops all but ASCII
+# A number field, for RE2 in the graph and Python's re for the first row (the
+# same meaning in both: ASCII only, \s spelled out).
 _NUMBER = {
-    tf.int32: r"\s*[+-]?0*[0-9]{1,9}\s*",
-    tf.int64: r"\s*[+-]?0*(?:[0-9]{1,18}|[0-8][0-9]{18})\s*",
-    tf.float32: r"(?i)\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity|nan)\s*",
+    tf.int32: r"[ \t\n\f\r]*[+-]?0*[0-9]{1,9}[ \t\n\f\r]*",
+    tf.int64: r"[ \t\n\f\r]*[+-]?0*(?:[0-9]{1,18}|[0-8][0-9]{18})[ \t\n\f\r]*",
+    tf.float32: r"(?i)[ \t\n\f\r]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity|nan)[ \t\n\f\r]*",
 }
 _NUMBER[tf.float64] = _NUMBER[tf.float32]
 
@@ -150,12 +153,11 @@ def _resolve(paths, prefix):
 
 
 def _infer_type(value: str) -> tf.dtypes.DType:
-    for kind, dtype in ((int, tf.int64), (float, tf.float32)):
-        try:
-            kind(value)
+    """A column's type from its first value, as the graph reads numbers (not
+    as int() and float() do: they take "1_000" and other digits than 0-9)."""
+    for dtype in (tf.int64, tf.float32):
+        if re.fullmatch(_NUMBER[dtype], value, re.ASCII):  # (?i) for ASCII letters only, as RE2's
             return dtype
-        except ValueError:
-            pass
     return tf.string
 
 
