@@ -63,8 +63,8 @@ NAMES = [b"caf\xe9.npy", b"plain.npy", b'\xff\xfe, "odd".npy', b"two\xe9\nlines.
 LABELS = [b"caf\xe9", b"\x80", b'a, "\xe9"', b"ok", b"\xe9\n\xe9", b"\xc3"]
 
 
-@pytest.mark.parametrize("quoting", [csv.QUOTE_MINIMAL, csv.QUOTE_ALL], ids=["quoted_when_needed", "all_quoted"])
-@pytest.mark.parametrize("header", [False, True], ids=["no_header", "header"])
+@pytest.mark.parametrize("header, quoting", [(False, csv.QUOTE_MINIMAL), (True, csv.QUOTE_ALL)],
+                         ids=["quoted_when_needed", "header_all_quoted"])
 @pytest.mark.parametrize("split_columns", [64, 0], ids=["decode_csv", "split"])
 def test_bytes_that_are_not_utf8_read_as_pythons_csv_does(tmp_path, in_memory, quoting, header, split_columns,
                                                           monkeypatch):
