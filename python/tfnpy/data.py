@@ -7,6 +7,7 @@ import dataclasses
 import io
 import math
 import os
+import re
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -15,8 +16,8 @@ import tensorflow as tf
 from tfnpy._core import inspect
 from tensorflow.python.data.ops import dataset_ops
 
-from tfnpy._ops import (DEFAULT_MAX_READ_BYTES, DTypeLike, ShapeLike, _lib, _npz_outputs, _raw_read_npz,
-                        _read_npy_outputs, as_dtype, read_npy, read_npz)
+from tfnpy._ops import (DEFAULT_MAX_READ_BYTES, DTypeLike, ShapeLike, _lib, _npz_outputs, _ragged, _raw_read_npz,
+                        _read_npy_outputs, as_dtype, read_npy)
 
 _check_status = _lib.tf_npy_check_status
 _log_skipped = _lib.tf_npy_log_skipped
@@ -24,28 +25,42 @@ _log_skipped = _lib.tf_npy_log_skipped
 __all__ = ["from_csv", "npy_rows"]
 
 # The one rule for "needs no base directory": absolute, or with a scheme
-# (gs://...). Python and the graph both apply it through _resolve. DOTALL: a
-# quoted path may contain a newline.
-_ABSOLUTE = r"(?s)(?:/|[A-Za-z][A-Za-z0-9+.\-]*://).*"
+# (gs://...). Python and the graph both apply it through _resolve. \C is any
+# byte: the rest of a path may hold a newline or bytes that are not UTF-8.
+_ABSOLUTE = r"(?:/|[A-Za-z][A-Za-z0-9+.\-]*://)\C*"
 
 # What a CSV record may be (Python's csv.writer output, RFC 4180): fields split
 # by commas, each either quoted whole (quotes inside doubled, commas and line
 # breaks allowed) or free of quotes. Python's reader also accepts a quote inside
 # an unquoted field and text after a closing quote; TensorFlow's parser does
 # not, so such records are refused with an error naming the line.
+# TensorFlow's regex ops (RE2) read UTF-8: a class such as [^"] matches no byte
+# that is not UTF-8, so a record _RECORD finds bad is looked at again in
+# _ASCII's rewrite (its quotes and commas, and its other ASCII bytes).
 _QUOTED = r'"(?:[^"]|"")*"'
 _FIELD = r'(?:%s|[^,"]*)' % _QUOTED
 _RECORD = r"(?s)%s(?:,%s)*" % (_FIELD, _FIELD)
+_ASCII = (r"([\x00-\x7f]+)|[^\x00-\x7f]+|\C", r"\1")  # (pattern, rewrite): drops all but ASCII
+# A number field, for RE2 in the graph and Python's re for the first row (the
+# same meaning in both: ASCII only, \s spelled out).
 _NUMBER = {
-    tf.int32: r"\s*[+-]?0*[0-9]{1,9}\s*",
-    tf.int64: r"\s*[+-]?0*(?:[0-9]{1,18}|[0-8][0-9]{18})\s*",
-    tf.float32: r"(?i)\s*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity|nan)\s*",
+    tf.int32: r"[ \t\n\f\r]*[+-]?0*[0-9]{1,9}[ \t\n\f\r]*",
+    tf.int64: r"[ \t\n\f\r]*[+-]?0*(?:[0-9]{1,18}|[0-8][0-9]{18})[ \t\n\f\r]*",
+    tf.float32: r"(?i)[ \t\n\f\r]*[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?|inf|infinity|nan)[ \t\n\f\r]*",
 }
 _NUMBER[tf.float64] = _NUMBER[tf.float32]
 
 _LINES_PER_STEP = 1024  # CSV lines parsed by one vectorised step while streaming
 _BLOCK_BYTES = 1 << 20  # automatic block_size: about this many array bytes per read...
 _MAX_BLOCK = 128  # ...and at most this many files
+_MAX_HEAD = 16 << 20  # bytes _head reads at most to find the first rows
+# Columns in a CSV: at most _MAX_COLUMNS, and at most _MAX_TUPLE_COLUMNS given
+# one tensor each. tf.data handles each tensor of an element by itself (a
+# 10,000-tuple takes minutes to map and unbatch): wider CSVs need stack_columns.
+_MAX_TUPLE_COLUMNS = 1000
+_MAX_COLUMNS = 1 << 20
+_MAX_FIELDS_PER_STEP = 1 << 20  # a parsing step holds a few copies of its fields (32 bytes each, and their text)
+_SPLIT_COLUMNS = 64  # decode_csv (fast; an output per column) splits records of up to this many fields
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,12 +73,18 @@ class _Column:
 @dataclasses.dataclass(frozen=True)
 class _Layout:
     columns: tuple  # of _Column, every column of the CSV
-    paths: tuple  # indices of the path columns, in element order
+    paths: tuple  # indices in parts (a block) of the path columns, in element order
     dtypes: tuple  # per path column: a DType, or (.npz) a tuple of one per key
     shapes: tuple  # per path column: a TensorShape, or (.npz) a tuple of one per key
     single: bool  # one path column: the array part is an array, not a tuple
     keys: Optional[tuple] = None  # .npz: the members read from each archive
     one_key: bool = False  # keys was a str: each archive gives an array, not a dict
+    # A block's components (what _column_blocks gives): the path columns, then
+    # the others by dtype. A part is a column index (a [rows] tensor), or a
+    # tuple of the indices of columns of one dtype side by side (a [rows, k]
+    # tensor): tf.data costs time per component, however small.
+    parts: tuple = ()
+    stacked: bool = False  # stack_columns: the element gives the stacks, not their columns
 
 
 def _csv_files(csv_path) -> list[str]:
@@ -84,15 +105,48 @@ def _csv_files(csv_path) -> list[str]:
 
 
 def _head(csv_file: str, header: bool) -> tuple[Optional[list[str]], list[str]]:
-    """The header row (if header) and the first data row, read with Python's csv."""
+    """The header row (if header) and the first data row, read with Python's
+    csv. The bytes are decoded as UTF-8 with surrogateescape, so a field that
+    is not UTF-8 keeps its bytes (_text_bytes gives them back), as the graph
+    reads them."""
+    need = 2 if header else 1
+    data = b""
     with tf.io.gfile.GFile(csv_file, "rb") as f:
-        text = f.read(1 << 20).decode("utf-8-sig", errors="replace")
-    rows = (row for row in csv.reader(io.StringIO(text, newline="")) if row)
-    names = next(rows, None) if header else None
-    first = next(rows, None)
-    if first is None:
+        while True:  # until the rows needed are followed by another record, or the file ends
+            chunk = f.read(max(1 << 20, len(data)))  # doubling: linear in the first rows' length
+            data += chunk
+            if len(data) > _MAX_HEAD:
+                raise ValueError(f"{csv_file}: the first {'two rows are' if header else 'row is'} longer than "
+                                 f"{_MAX_HEAD >> 20} MiB (is a quote not closed?)")
+            rows = []
+            reader = csv.reader(io.StringIO(data.decode("utf-8-sig", "surrogateescape"), newline=""))
+            try:
+                for row in reader:
+                    if len(rows) == need:
+                        break
+                    if row:  # a blank line is an empty row
+                        rows.append(row)
+                else:
+                    if chunk:
+                        continue
+            except csv.Error as e:
+                raise ValueError(f"{csv_file}:{reader.line_num}: {e}") from None
+            break
+    names = rows.pop(0) if header and rows else None
+    if not rows:
         raise ValueError(f"{csv_file}: the CSV has no data rows")
-    return names, first
+    return names, rows[0]
+
+
+def _text_bytes(field: str) -> bytes:
+    """A field _head read, as the bytes the CSV holds."""
+    return field.encode("utf-8", "surrogateescape")
+
+
+def _printable(field: str) -> str:
+    """A field _head read, for a message: bytes that are not UTF-8 as U+FFFD,
+    as the graph's messages show them."""
+    return _text_bytes(field).decode("utf-8", "replace")
 
 
 def _prefix(base_dir: str) -> str:
@@ -105,12 +159,11 @@ def _resolve(paths, prefix):
 
 
 def _infer_type(value: str) -> tf.dtypes.DType:
-    for kind, dtype in ((int, tf.int64), (float, tf.float32)):
-        try:
-            kind(value)
+    """A column's type from its first value, as the graph reads numbers (not
+    as int() and float() do: they take "1_000" and other digits than 0-9)."""
+    for dtype in (tf.int64, tf.float32):
+        if re.fullmatch(_NUMBER[dtype], value, re.ASCII):  # (?i) for ASCII letters only, as RE2's
             return dtype
-        except ValueError:
-            pass
     return tf.string
 
 
@@ -193,31 +246,52 @@ def _first_file(path: str, keys):
     return out
 
 
-def _layout(files, header, path_column, column_defaults, dtype, shape, base_dir, keys=None) -> _Layout:
+def _parts(columns, paths, stack_columns: bool) -> tuple[tuple, tuple]:
+    """_Layout's parts and paths: the path columns (in element order), then
+    the other columns by dtype (in the order the dtypes first appear), each
+    dtype's stacked (or a column alone, unless stack_columns)."""
+    others = {}
+    for i, col in enumerate(columns):
+        if i not in paths:
+            others.setdefault(col.dtype, []).append(i)
+    stacks = tuple(tuple(g) if stack_columns or len(g) > 1 else g[0] for g in others.values())
+    return paths + stacks, tuple(range(len(paths)))
+
+
+def _layout(files, header, path_column, column_defaults, dtype, shape, base_dir, keys=None,
+            stack_columns=False) -> _Layout:
     keys, one_key = _keys(keys)
     names, first = _head(files[0], header)
     ncols = len(first)
+    limit = _MAX_COLUMNS if stack_columns else _MAX_TUPLE_COLUMNS
+    if ncols > limit:
+        raise ValueError(
+            f"{files[0]} has {ncols:,} columns, more than from_csv reads "
+            + (f"({limit:,})" if stack_columns else f"as one tensor each ({limit:,}): pass stack_columns=True "
+               "to get the columns besides the paths as one tensor per dtype")
+        )
     paths, single = _path_indices(path_column, names, ncols, files[0])
     if column_defaults is None:
         column_defaults = [tf.string if i in paths else _infer_type(v) for i, v in enumerate(first)]
     elif len(column_defaults) != ncols:
         raise ValueError(f"column_defaults has {len(column_defaults)} entries but {files[0]} has {ncols} columns")
     columns = []
+    supported = {tf.string, *_NUMBER}
     for i, d in enumerate(column_defaults):
         if isinstance(d, tf.dtypes.DType):
             col_dtype, default = d, None
         else:
             value = tf.constant(d)
             col_dtype, default = value.dtype, value.numpy()
-        if col_dtype not in _NUMBER and col_dtype != tf.string:
+        if col_dtype not in supported:
             raise TypeError(f"column {i}: {col_dtype.name} columns are not supported (int32, int64, float32, float64, string)")
-        label = f"column {i}" + (f" ({names[i]})" if names and i < len(names) else "")
+        label = f"column {i}" + (f" ({_printable(names[i])})" if names and i < len(names) else "")
         columns.append(_Column(col_dtype, default, label))
     for i in paths:
         if columns[i].dtype != tf.string:
             raise TypeError(f"path column {i} must be a string column, not {columns[i].dtype.name}")
     # The first row's files give the dtypes and shapes not given.
-    first_paths = _resolve(tf.constant([first[i] for i in paths]), _prefix(base_dir)).numpy()
+    first_paths = _resolve(tf.constant([_text_bytes(first[i]) for i in paths]), _prefix(base_dir)).numpy()
     dtypes = _per_path(dtype, len(paths), "dtype", lambda v: not isinstance(v, (list, tuple)))
     # A shape, unless a sequence of per-column shapes. With one path column, [None]
     # (or [None, None]...) is a shape of unknown dims: as a list of "infer this
@@ -229,13 +303,15 @@ def _layout(files, header, path_column, column_defaults, dtype, shape, base_dir,
         ds = [dtypes[k]] if keys is None else _per_key(dtypes[k], keys, "dtype")
         ss = [shapes[k]] if keys is None else _per_key(shapes[k], keys, "shape")
         if any(d is None for d in ds) or any(x is None for x in ss):
-            infos = _first_file(path.decode(), keys)
+            infos = _first_file(os.fsdecode(path), keys)
             ds = [i.dtype.newbyteorder("=") if d is None else d for d, i in zip(ds, infos)]
             ss = [i.shape if x is None else x for x, i in zip(ss, infos)]
         ds = tuple(as_dtype(d) for d in ds)
         ss = tuple(tf.TensorShape(x) for x in ss)
         dtypes[k], shapes[k] = (ds[0], ss[0]) if keys is None else (ds, ss)
-    return _Layout(tuple(columns), paths, tuple(dtypes), tuple(shapes), single, keys, one_key)
+    parts, positions = _parts(columns, paths, stack_columns)
+    return _Layout(tuple(columns), positions, tuple(dtypes), tuple(shapes), single, keys, one_key, parts,
+                   stack_columns)
 
 
 def _arrays(layout: _Layout):
@@ -250,6 +326,14 @@ def _row_bytes(layout: _Layout) -> int:
         dims = [d if d is not None else 1 for d in shape.as_list()] if shape.rank is not None else [1]
         total += int(np.prod(dims, dtype=np.int64)) * dtype.size
     return max(total, 1)
+
+
+def _plain(fn):
+    """fn, for tf.data to trace as it is. AutoGraph would first rewrite it and
+    everything it calls, for Python control flow on tensors, which these
+    functions do not use; that took most of the time from_csv spent building
+    a dataset."""
+    return tf.autograph.experimental.do_not_convert(fn)
 
 
 def _check(ok, message):
@@ -285,7 +369,7 @@ def _records(lines: tf.data.Dataset, csv_file, header: bool) -> tf.data.Dataset:
         # The open record carried over (or "", a blank record) comes first.
         block = tf.concat([tf.reshape(carry, [1]), block], 0)
         numbers = tf.concat([tf.reshape(carry_line, [1]), numbers], 0)
-        quotes = tf.strings.length(tf.strings.regex_replace(block, '[^"]+', ""))
+        quotes = _count(block, '"')
         ends = tf.cast(tf.equal(tf.math.cumsum(quotes % 2) % 2, 0), tf.int32)
         segment = tf.math.cumsum(ends, exclusive=True)
         complete = tf.reduce_sum(ends)  # records that end in this block; one more may be open
@@ -306,62 +390,160 @@ def _records(lines: tf.data.Dataset, csv_file, header: bool) -> tf.data.Dataset:
         return state, records
 
     initial = (tf.constant(""), tf.constant(0, tf.int64), tf.constant(1, tf.int64), tf.constant(header))
-    return lines.scan(initial, step).filter(lambda records, _: tf.size(records) > 0)
+    return lines.scan(initial, _plain(step)).filter(_plain(lambda records, _: tf.size(records) > 0))
+
+
+def _groups(layout: _Layout, by_dtype: bool) -> list[tuple[int, ...]]:
+    """The columns _parse checks and converts together, as one [records, k]
+    matrix: each stacked part, and the other columns by dtype or one by one."""
+    stacked = [part for part in layout.parts if isinstance(part, tuple)]
+    in_stacked = {i for part in stacked for i in part}
+    others = {}
+    for i, col in enumerate(layout.columns):
+        if i not in in_stacked:
+            others.setdefault(col.dtype if by_dtype else i, []).append(i)
+    return stacked + [tuple(indices) for indices in others.values()]
+
+
+def _shown(text):
+    """A field for a message: at most 100 characters, bytes that are not UTF-8
+    as U+FFFD (a message must be UTF-8 to reach Python)."""
+    text = tf.strings.unicode_transcode(text, "UTF-8", "UTF-8", errors="replace")
+    return tf.strings.substr(text, 0, 100, unit="UTF8_CHAR")
+
+
+def _count(text, char: str):
+    """How many times char (one ASCII byte) occurs in each string; any bytes."""
+    return tf.strings.length(text) - tf.strings.length(tf.strings.regex_replace(text, char, ""))
+
+
+def _fields(records, ncols: int):
+    """The fields of well-formed records (_RECORD) of ncols fields, unquoted,
+    as a [records, ncols] matrix: the records split at every comma, and if
+    any holds a quote (a tf.cond: this is for wide records), the pieces of a
+    quoted field that holds commas joined again (a field ends on the piece
+    where its count of quotes becomes even; each record holds an even count)
+    and quoted fields unquoted. A few ops whatever ncols (decode_csv has an
+    output per column), and no character class (RE2 would miss bytes that
+    are not UTF-8)."""
+    pieces = tf.strings.split(records, ",").flat_values
+
+    def join_and_unquote():
+        ends = tf.cast(tf.equal(tf.math.cumsum(_count(pieces, '"') % 2) % 2, 0), tf.int32)
+        fields = tf.strings.unsorted_segment_join(
+            pieces, tf.math.cumsum(ends, exclusive=True), tf.size(records) * ncols, separator=","
+        )
+        is_quoted = tf.equal(tf.strings.substr(fields, 0, 1), '"')
+        quoted = tf.where(is_quoted, fields, '""')
+        size = tf.strings.length(quoted)
+        inner = tf.strings.regex_replace(tf.strings.substr(quoted, tf.ones_like(size), size - 2), '""', '"')
+        return tf.where(is_quoted, inner, fields)
+
+    fields = tf.cond(tf.reduce_any(_count(records, '"') > 0), join_and_unquote, lambda: pieces)
+    return tf.reshape(fields, [-1, ncols])
 
 
 def _parse(records, starts, csv_file, prefix, layout: _Layout):
     """The columns of a block of records (paths resolved), or an error naming
-    the CSV file and the line of the first bad record."""
+    the CSV file and the line of the first bad record.
+
+    Up to _SPLIT_COLUMNS columns, decode_csv splits the records and each
+    column is checked by itself. Wider, _fields splits them and the columns
+    of one dtype are checked and converted together, as one [records,
+    columns] matrix: the graph has a few nodes per dtype and none per column,
+    so that a CSV of 10,000 columns builds about as fast as one of 2."""
     ncols = len(layout.columns)
-    well_formed = tf.strings.regex_full_match(records, _RECORD)
-    unquoted = tf.strings.regex_replace(records, _QUOTED, "")
-    fields = 1 + tf.strings.length(tf.strings.regex_replace(unquoted, "[^,]+", ""))
+
+    def shape(records):  # (well formed, fields); exact for ASCII, and wherever well formed
+        fields = 1 + _count(tf.strings.regex_replace(records, _QUOTED, ""), ",")
+        return tf.strings.regex_full_match(records, _RECORD), fields
+
+    well_formed, fields = shape(records)
+    # RE2 matches no byte that is not UTF-8 with [^"]: a record found bad is
+    # looked at again without them (usually none is).
+    again = tf.where(~well_formed | tf.not_equal(fields, ncols))
+    well_formed_again, fields_again = shape(tf.strings.regex_replace(tf.gather_nd(records, again), *_ASCII))
+    well_formed = tf.tensor_scatter_nd_update(well_formed, again, well_formed_again)
+    fields = tf.tensor_scatter_nd_update(fields, again, fields_again)
     bad = ~well_formed | tf.not_equal(fields, ncols)
     i = tf.argmax(tf.cast(bad, tf.int32))  # the first bad record, if any (blocks are never empty)
     found = tf.strings.join([tf.strings.as_string(tf.gather(fields, i)), f" fields, expected {ncols}"])
     quoting = "a quote inside an unquoted field, or text after a closing quote (quote the whole field, double its quotes)"
     message = _at(csv_file, tf.gather(starts, i), tf.where(tf.gather(well_formed, i), found, quoting))
+    wide = ncols > _SPLIT_COLUMNS
     with tf.control_dependencies([_check(~tf.reduce_any(bad), message)]):
-        texts = tf.io.decode_csv(records, [tf.constant([""])] * ncols)
-    values, bad, says = [], [], []
-    for k, (text, col) in enumerate(zip(texts, layout.columns)):
+        if wide:
+            table = _fields(records, ncols)
+        else:
+            texts = tf.io.decode_csv(records, [tf.constant([""])] * ncols)
+    groups = _groups(layout, by_dtype=wide)
+    cells, values, bads = [], [], []
+    for indices in groups:
+        cols = [layout.columns[k] for k in indices]
+        dtype = cols[0].dtype
+        if wide:
+            text = table if indices == tuple(range(ncols)) else tf.gather(table, indices, axis=1)
+        elif len(indices) > 1:
+            text = tf.stack([texts[k] for k in indices], 1)
+        else:
+            text = tf.expand_dims(texts[indices[0]], 1)
         empty = tf.equal(text, "")
-        default = None if col.default is None else tf.constant(col.default, col.dtype)
-        if col.dtype == tf.string:
-            value = text if default is None else tf.where(empty, default, text)
-            values.append(_resolve(value, prefix) if k in layout.paths else value)
-            if default is None:  # a required string: only an empty field is wrong
-                bad.append(empty)
-                says.append(f"{col.label} is empty and has no default")
-            continue
-        valid = tf.strings.regex_full_match(text, _NUMBER[col.dtype])
-        bad.append(~valid if default is None else ~valid & ~empty)
-        invalid = tf.strings.join([f"{col.label} is not a valid {col.dtype.name}: ", tf.strings.substr(text, 0, 100)])
-        says.append(invalid if default is not None else tf.where(empty, f"{col.label} is empty and has no default", invalid))
-        values.append((text, valid, empty, default, col.dtype))
-    if bad:
-        bad = tf.stack(bad, axis=1)
-        row = tf.argmax(tf.cast(tf.reduce_any(bad, axis=1), tf.int32))
-        k = tf.argmax(tf.cast(tf.gather(bad, row), tf.int32))
-        said = tf.gather(tf.stack([s if isinstance(s, str) else tf.gather(s, row) for s in says]), k)
-        checks = [_check(~tf.reduce_any(bad), _at(csv_file, tf.gather(starts, row), said))]
+        required = tf.constant([c.default is None for c in cols])
+        if dtype == tf.string:
+            bad, value = empty & required, text  # only an empty field is wrong
+        else:
+            valid = tf.strings.regex_full_match(text, _NUMBER[dtype])
+            bad = ~valid & (required | ~empty)
+            value = tf.strings.to_number(tf.where(valid, text, "0"), dtype)  # used once every field is known valid
+        if any(c.default is not None for c in cols):
+            unused = b"" if dtype == tf.string else 0  # the default of a required column
+            defaults = tf.constant([unused if c.default is None else c.default for c in cols], dtype)
+            value = tf.where(empty & ~required, defaults, value)
+        cells.append(text)
+        values.append(value)
+        bads.append(bad)
+    # The message: the first bad field (in column order) of the first bad record.
+    bad_rows = [tf.reduce_any(b, axis=1) for b in bads]
+    bad_row = bad_rows[0] if len(bad_rows) == 1 else tf.reduce_any(tf.stack(bad_rows), axis=0)
+    row = tf.argmax(tf.cast(bad_row, tf.int32))
+    firsts, texts = [], []
+    for indices, bad, cell in zip(groups, bads, cells):  # each group's first bad field, or ncols
+        at = tf.gather(bad, row)
+        j = tf.argmax(tf.cast(at, tf.int32))
+        firsts.append(tf.where(tf.reduce_any(at), tf.gather(tf.constant(indices, tf.int64), j), ncols))
+        texts.append(tf.gather(tf.gather(cell, row), j))
+    g = tf.argmin(tf.stack(firsts))
+    k, text = tf.gather(tf.stack(firsts), g), tf.gather(tf.stack(texts), g)
+    labels = [c.label for c in layout.columns]
+    if labels == [f"column {i}" for i in range(ncols)]:  # no header: no constant of ncols strings
+        label = tf.strings.join(["column ", tf.strings.as_string(k)])
     else:
-        checks = []
-    with tf.control_dependencies(checks):
-        out = []
-        for v in values:
-            if isinstance(v, tuple):  # a number, converted once every field is known valid
-                text, valid, empty, default, dtype = v
-                number = tf.strings.to_number(tf.where(valid, text, "0"), dtype)
-                v = number if default is None else tf.where(empty, default, number)
-            out.append(tf.identity(v))
-        return tuple(out)
+        label = tf.gather(tf.constant(labels), tf.minimum(k, ncols - 1))  # k is ncols if no field is bad
+    invalid = tf.gather([f" is not a valid {layout.columns[indices[0]].dtype.name}: " for indices in groups], g)
+    said = tf.where(tf.equal(text, ""), tf.strings.join([label, " is empty and has no default"]),
+                    tf.strings.join([label, invalid, _shown(text)]))
+    paths = {layout.parts[k] for k in layout.paths}
+    stacked = {part for part in layout.parts if isinstance(part, tuple)}
+    out = {}
+    with tf.control_dependencies([_check(~tf.reduce_any(bad_row), _at(csv_file, tf.gather(starts, row), said))]):
+        for indices, value in zip(groups, values):
+            if indices in stacked:
+                out[indices] = tf.identity(value)
+                continue
+            columns = [tf.reshape(value, [-1])] if len(indices) == 1 else tf.unstack(value, axis=1)
+            for k, column in zip(indices, columns):
+                out[k] = _resolve(column, prefix) if k in paths else column
+    return tuple(out[part] for part in layout.parts)
 
 
+@_plain
 def _column_blocks(csv_file, prefix, layout: _Layout, header: bool, lines_per_step: int, source=0, **map_args):
-    """One CSV file as blocks of parsed columns (a dataset), each block
-    followed by two columns of its own: the line each record starts on, and
-    ``source``, the CSV file's index in from_csv's list (for messages)."""
+    """One CSV file as blocks of parsed columns (a dataset), from steps of
+    lines_per_step lines (fewer when the lines are wide: _MAX_FIELDS_PER_STEP),
+    each block followed by two columns of its own: the line each record
+    starts on, and ``source``, the CSV file's index in from_csv's list (for
+    messages)."""
+    lines_per_step = max(1, min(lines_per_step, _MAX_FIELDS_PER_STEP // len(layout.columns)))
     lines = tf.data.TextLineDataset(csv_file).batch(lines_per_step)
     lines = lines.concatenate(tf.data.Dataset.from_tensors(tf.constant([], tf.string)))
 
@@ -369,7 +551,7 @@ def _column_blocks(csv_file, prefix, layout: _Layout, header: bool, lines_per_st
         columns = _parse(records, starts, csv_file, prefix, layout)
         return (*columns, starts, tf.fill(tf.shape(starts), tf.cast(source, tf.int32)))
 
-    return _records(lines, csv_file, header).map(parse, **map_args)
+    return _records(lines, csv_file, header).map(_plain(parse), **map_args)
 
 
 def _ragged_column(shapes) -> bool:
@@ -379,49 +561,29 @@ def _ragged_column(shapes) -> bool:
     return any(x.rank is None or None in x.as_list() for x in shapes)
 
 
-def _reader(layout: _Layout, verify_crc: bool):
-    """The map function from a block (or batch) of rows to (element, code,
-    message, line, source): the arrays read with on_error="report", so that
-    each row carries its own error (the first of its path columns')."""
+def _joined(layout: _Layout, blocks: list) -> tuple:
+    """Blocks of parsed columns (from _column_blocks, with their line and
+    source columns) as one block."""
+    def empty(part):
+        dtype = layout.columns[part[0] if isinstance(part, tuple) else part].dtype
+        return tf.zeros([0, len(part)] if isinstance(part, tuple) else [0], dtype)
 
-    def one(paths, dtype, shape):
-        ragged = _ragged_column(shape)
-        if layout.keys is None:
-            return read_npy(paths, dtype, shape=shape, ragged=ragged, on_error="report")
-        # One archive open and one directory parse for all the keys.
-        got, errors = read_npz(paths, dict(zip(layout.keys, dtype)), shape=dict(zip(layout.keys, shape)),
-                               verify_crc=verify_crc, ragged=ragged, on_error="report")
-        return (got[layout.keys[0]] if layout.one_key else got), errors
-
-    def read(*cols):
-        *cols, line, source = cols
-        arrays, code, message = [], None, None
-        for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes):
-            array, errors = one(cols[i], dtype, shape)
-            arrays.append(array)
-            if code is None:
-                code, message = errors
-            else:
-                first = tf.equal(code, 0) & tf.not_equal(errors.code, 0)
-                code, message = tf.where(first, errors.code, code), tf.where(first, errors.message, message)
-        array = arrays[0] if layout.single else tuple(arrays)
-        rest = tuple(c for i, c in enumerate(cols) if i not in layout.paths)
-        element = array if not rest else (array, (rest[0] if len(rest) == 1 else rest))
-        return element, code, message, line, source
-
-    return read
+    parts = [empty(part) for part in layout.parts] + [tf.zeros([0], tf.int64), tf.zeros([0], tf.int32)]
+    return tuple(tf.concat([block[k] for block in blocks], 0) if blocks else part for k, part in enumerate(parts))
 
 
-def _identity(element):
-    return tf.nest.map_structure(tf.identity, element, expand_composites=True)
-
-
-def _mask(element, keep):
-    """The rows of a block (or batch) where keep is True."""
-    def mask(x):
-        return tf.ragged.boolean_mask(x, keep) if isinstance(x, tf.RaggedTensor) else tf.boolean_mask(x, keep)
-
-    return tf.nest.map_structure(mask, element)
+def _others(layout: _Layout, parts):
+    """The element's columns besides the paths, from a block's components (or
+    batches of them): None if there are none; with layout.stacked one tensor
+    per dtype, else one per column in CSV order; a tuple unless just one."""
+    values = {part: value for k, (part, value) in enumerate(zip(layout.parts, parts)) if k not in layout.paths}
+    if not layout.stacked:
+        columns = {}
+        for part, value in values.items():
+            columns.update(zip(part, tf.unstack(value, axis=-1)) if isinstance(part, tuple) else [(part, value)])
+        values = dict(sorted(columns.items()))
+    values = tuple(values.values())
+    return None if not values else values[0] if len(values) == 1 else values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -437,10 +599,26 @@ class _Part:
     column: int = 0
 
 
+def _rest_plan(layout: _Layout, take):
+    """The _Parts of the element's columns besides the paths, as _others
+    gives them (None if there are none)."""
+    others = [part for k, part in enumerate(layout.parts) if k not in layout.paths]
+    if layout.stacked:
+        specs = [tf.TensorSpec([len(part)], layout.columns[part[0]].dtype) if isinstance(part, tuple)
+                 else tf.TensorSpec([], layout.columns[part].dtype) for part in others]
+    else:
+        columns = sorted(c for part in others for c in (part if isinstance(part, tuple) else (part,)))
+        specs = [tf.TensorSpec([], layout.columns[c].dtype) for c in columns]
+    parts = tuple(_Part(spec, take()) for spec in specs)
+    return None if not parts else parts[0] if len(parts) == 1 else parts
+
+
 def _read_block(layout: _Layout, verify_crc: bool):
-    """A block's rows read, for RowsDataset: (the map function giving the
-    block's components, then code, message, line and source; the element's
-    structure of _Part; the index of code among the components)."""
+    """A block's (or batch's) rows read with on_error="report", so that each
+    row carries its own error (the first of its path columns'): (the map
+    function giving the arrays as the ops give them (a ragged read's flat
+    values and row shapes), the other columns, then code, message, line and
+    source; the element's structure of _Part; the index of code)."""
     at = [0]
 
     def take(n=1):
@@ -461,24 +639,24 @@ def _read_block(layout: _Layout, verify_crc: bool):
             parts[key] = _Part(tf.TensorSpec(x, d), v, shapes_at, column)
             column += x.rank or 0
         arrays.append(parts[layout.keys[0]] if layout.one_key else parts)
-    rest = [_Part(tf.TensorSpec([], c.dtype), take()) for i, c in enumerate(layout.columns) if i not in layout.paths]
     array = arrays[0] if layout.single else tuple(arrays)
-    plan = array if not rest else (array, rest[0] if len(rest) == 1 else tuple(rest))
+    rest = _rest_plan(layout, take)
+    plan = array if rest is None else (array, rest)
 
     def read(*cols):
         *cols, line, source = cols
         out, code, message = [], None, None
-        for i, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes):
+        for k, dtype, shape in zip(layout.paths, layout.dtypes, layout.shapes):
             ragged = _ragged_column(shape)
             if layout.keys is None:
                 values, row_shapes, c, m = _read_npy_outputs(
-                    cols[i], dtype, shape, None, None, None, None, None, "clamp", None, ragged, "report", 10000,
+                    cols[k], dtype, shape, None, None, None, None, None, "clamp", None, ragged, "report", 10000,
                     DEFAULT_MAX_READ_BYTES)
                 out += [values]
-            else:
+            else:  # One archive open and one directory parse for all the keys.
                 *values, row_shapes, c, m = _npz_outputs(
                     _raw_read_npz, "filename", list(layout.keys), list(dtype), list(shape), None, None, None, 10000,
-                    DEFAULT_MAX_READ_BYTES, verify_crc, None, None, "clamp", None, ragged, "report", filename=cols[i])
+                    DEFAULT_MAX_READ_BYTES, verify_crc, None, None, "clamp", None, ragged, "report", filename=cols[k])
                 out += values
             if ragged:
                 out.append(row_shapes)
@@ -487,10 +665,34 @@ def _read_block(layout: _Layout, verify_crc: bool):
             else:  # A row's first failing column gives its error.
                 first = tf.equal(code, 0) & tf.not_equal(c, 0)
                 code, message = tf.where(first, c, code), tf.where(first, m, message)
-        out += [c for i, c in enumerate(cols) if i not in layout.paths]
+        out += tf.nest.flatten(_others(layout, cols))
         return (*out, code, message, line, source)
 
-    return read, plan, at[0]
+    return _plain(read), plan, at[0]
+
+
+def _assemble(plan, components):
+    """The element a batch's components make: stacked arrays and columns as
+    they are, a ragged read's values and row shapes as a tf.RaggedTensor."""
+    def build(part):
+        if part.shapes < 0:
+            return components[part.source]
+        return _ragged(components[part.source], components[part.shapes], part.spec.shape, True, (part.column,))
+
+    return tf.nest.map_structure(build, plan)
+
+
+def _keep_rows(plan, components, keep):
+    """A batch's components with only the rows where keep is True (a ragged
+    read's values: those of the rows kept)."""
+    values = {}
+    for part in tf.nest.flatten(plan):
+        if part.shapes >= 0:
+            dims = components[part.shapes][:, part.column:part.column + part.spec.shape.rank]
+            counts = tf.reduce_prod(dims, axis=1)
+            values[part.source] = tf.ragged.boolean_mask(
+                tf.RaggedTensor.from_row_lengths(components[part.source], counts, validate=False), keep).flat_values
+    return tuple(values.get(k, tf.boolean_mask(c, keep)) for k, c in enumerate(components))
 
 
 class _RowsDataset(dataset_ops.UnaryDataset):
@@ -520,38 +722,49 @@ class _RowsDataset(dataset_ops.UnaryDataset):
 
 
 class _Errors:
-    """What from_csv does with the rows whose files failed, per block or batch."""
+    """What from_csv does with the rows whose files failed, per batch read
+    whole (a map or flat_map function over _read_block's components)."""
 
-    def __init__(self, csv_files, on_error: str):
+    def __init__(self, csv_files, plan, status: int):
         self.names = tf.constant(csv_files)
-        self.on_error = on_error
+        self.plan = plan
+        self.status = status
 
     def located(self, message, line, source):
         """'paths.csv:7: ReadNpy: 'x.npy': ...': each message with its CSV file and line."""
         return tf.strings.join([tf.gather(self.names, source), ":", tf.strings.as_string(line), ": ", message])
+
+    def split(self, block):
+        return block[:self.status], block[self.status:]
 
     def checked(self, element, code, text):
         """The element, unless code says it failed: then its error, code kept."""
         flat = tf.nest.flatten(element, expand_composites=True)
         return tf.nest.pack_sequence_as(element, _check_status(code, text, flat), expand_composites=True)
 
-    def skip(self, element, code, message, line, source):
+    def skip(self, *block):
         """The rows read, each bad one logged (once per process) and left out."""
+        components, (code, message, line, source) = self.split(block)
         ok = tf.equal(code, 0)
         bad = tf.reshape(tf.where(~ok), [-1])
         texts = self.located(tf.gather(message, bad), tf.gather(line, bad), tf.gather(source, bad))
         with tf.control_dependencies([_log_skipped(texts)]):
-            return tf.cond(tf.reduce_all(ok), lambda: _identity(element), lambda: _mask(element, ok))
+            kept = tf.cond(tf.reduce_all(ok), lambda: tuple(tf.identity(c) for c in components),
+                           lambda: _keep_rows(self.plan, components, ok))
+        return _assemble(self.plan, kept)
 
-    def whole(self, element, code, message, line, source):
+    def whole(self, *block):
         """A batch, or the error of its first bad row."""
+        components, (code, message, line, source) = self.split(block)
         first = tf.argmax(tf.cast(tf.not_equal(code, 0), tf.int32))
         text = self.located(tf.gather(message, first), tf.gather(line, first), tf.gather(source, first))
-        return self.checked(element, tf.gather(code, first), text)
+        return self.checked(_assemble(self.plan, components), tf.gather(code, first), text)
 
-    def batch(self, element, code, message, line, source):
+    def batch(self, *block):
         """A batch (flat_map): an error for each bad row, then the batch without them."""
+        components, (code, message, line, source) = self.split(block)
         ok = tf.equal(code, 0)
+        element = _assemble(self.plan, components)
 
         def failing():
             bad = tf.reshape(tf.where(~ok), [-1])
@@ -559,7 +772,8 @@ class _Errors:
             errors = tf.data.Dataset.zip((tf.data.Dataset.from_tensors(element).repeat(),
                                           tf.data.Dataset.from_tensor_slices((tf.gather(code, bad), text))))
             errors = errors.map(lambda e, status: self.checked(e, *status))
-            return errors.concatenate(tf.data.Dataset.from_tensors(_mask(element, ok)))
+            kept = _assemble(self.plan, _keep_rows(self.plan, components, ok))
+            return errors.concatenate(tf.data.Dataset.from_tensors(kept))
 
         clean = lambda: tf.data.Dataset.from_tensors(element)  # noqa: E731
         return tf.cond(tf.reduce_all(ok), clean, failing)
@@ -585,6 +799,7 @@ def from_csv(
     in_memory: bool = False,
     keys: Union[None, str, Sequence[str]] = None,
     verify_crc: bool = True,
+    stack_columns: bool = False,
     on_error: str = "raise",
 ) -> tf.data.Dataset:
     """A dataset of the ``.npy`` files (or ``.npz`` archives) CSV files list, with their other columns.
@@ -598,7 +813,8 @@ def from_csv(
 
     Elements are ``(array, label)`` when the CSV has one column besides the
     path (``path,label``, as Python's ``csv`` writes it), ``(array, (col,
-    col, ...))`` for several, and ``array`` when the path is the only column;
+    col, ...))`` for several (or with ``stack_columns``, one tensor per
+    dtype), and ``array`` when the path is the only column;
     with several path columns, ``array`` is a tuple of arrays in
     ``path_column`` order. With ``keys``, the paths are ``.npz`` archives and
     each gives the members named (``read_npz``): one array for a single key
@@ -618,7 +834,10 @@ def from_csv(
     A CSV is what Python's ``csv.writer`` writes: quoted fields may hold
     commas, doubled quotes and line breaks (read as ``"\\n"``); CRLF or LF
     line ends; a UTF-8 byte order mark at the start and blank lines are
-    skipped. A malformed record, a missing required value or a value of the
+    skipped. Fields are bytes: a path or a string that is not UTF-8 is read
+    as it is (the path names the file of those bytes, as on Linux; Python's
+    ``csv`` gives the same fields from the text decoded with
+    ``surrogateescape``). A malformed record, a missing required value or a value of the
     wrong type fails with ``InvalidArgumentError`` naming the CSV file and
     the record's 1-based line (``paths.csv:7: column 1 (label) is not a
     valid int64: oops``).
@@ -674,6 +893,12 @@ def from_csv(
         sequence of them read with one archive open.
       verify_crc: With ``keys``: check each member's CRC-32, as ``read_npz``
         does; ``False`` skips that check alone.
+      stack_columns: Give the columns besides the paths as one tensor per
+        dtype, of shape ``[k]`` (the columns of that dtype in CSV order):
+        ``(array, columns)`` when they all have one dtype, else ``(array,
+        (int64_columns, float32_columns, ...))`` in the order the dtypes
+        first appear. tf.data handles each tensor of an element by itself,
+        so a CSV of more than 1,000 columns needs this (up to 1,048,576).
       on_error: ``"raise"`` (default): a file that cannot be read is its
         row's error. ``"skip"``: its row is left out, and the file, its CSV
         file and line and why are written once to stderr (``tfnpy: skipped
@@ -706,7 +931,7 @@ def from_csv(
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     prefixes = [_prefix(os.path.dirname(f) if base_dir is None else base_dir) for f in files]
-    layout = _layout(files, header, path_column, column_defaults, dtype, shape, prefixes[0], keys)
+    layout = _layout(files, header, path_column, column_defaults, dtype, shape, prefixes[0], keys, stack_columns)
     map_args = dict(num_parallel_calls=num_parallel_calls, deterministic=deterministic)
     if block_size is None:
         block_size = min(_MAX_BLOCK, max(1, _BLOCK_BYTES // _row_bytes(layout)))
@@ -723,12 +948,7 @@ def from_csv(
             for k, (f, p) in enumerate(zip(files, prefixes))
         ]
         parts = [block for blocks in parts for block in blocks]
-        dtypes = [c.dtype for c in layout.columns] + [tf.int64, tf.int32]  # + line, source
-        columns = tuple(
-            tf.concat([block[i] for block in parts], 0) if parts else tf.constant([], d)
-            for i, d in enumerate(dtypes)
-        )
-        rows = tf.data.Dataset.from_tensor_slices(columns).batch(size, drop_remainder=drop)
+        rows = tf.data.Dataset.from_tensor_slices(_joined(layout, parts, extra=2)).batch(size, drop_remainder=drop)
     else:
         sources = tf.data.Dataset.from_tensor_slices((files, prefixes, tf.range(len(files), dtype=tf.int32)))
         if shuffle_files:
@@ -745,11 +965,12 @@ def from_csv(
     # than reading a small file, so small files are read many at a time and
     # handed out one by one. Each row keeps its own error (on_error="report"):
     # a bad file fails its own element, or is skipped, never its neighbours.
+    read, plan, status = _read_block(layout, verify_crc)
+    blocks = rows.map(read, **map_args)
     if by_rows:
-        # Blocks read, then handed out row by row natively (RowsDataset): a
-        # bad row fails (or is skipped) alone, a ragged row is a tensor.
-        read, plan, status = _read_block(layout, verify_crc)
-        elements = _RowsDataset(rows.map(read, **map_args), plan, status, files, skip=on_error == "skip")
+        # Blocks handed out row by row natively (RowsDataset): a bad row fails
+        # (or is skipped) alone, a ragged row is a tensor of its own shape.
+        elements = _RowsDataset(blocks, plan, status, files, skip=on_error == "skip")
         if not batch_size:
             return elements
         # Batches of exactly batch_size rows: a skipped row's place is taken by the next row.
@@ -760,14 +981,13 @@ def from_csv(
     # comes without it; with drop_remainder (batches of exactly batch_size),
     # the batch fails with its first bad row's error; with skip, bad rows are
     # logged and left out.
-    errors = _Errors(files, on_error)
-    read = rows.map(_reader(layout, verify_crc), **map_args)
+    errors = _Errors(files, plan, status)
     if on_error == "skip":
-        elements = read.map(errors.skip)
+        elements = blocks.map(errors.skip)
     elif drop_remainder:
-        elements = read.map(errors.whole)
+        elements = blocks.map(errors.whole)
     else:
-        elements = read.flat_map(errors.batch)
+        elements = blocks.flat_map(errors.batch)
     return elements
 
 
