@@ -948,7 +948,7 @@ def from_csv(
             for k, (f, p) in enumerate(zip(files, prefixes))
         ]
         parts = [block for blocks in parts for block in blocks]
-        rows = tf.data.Dataset.from_tensor_slices(_joined(layout, parts, extra=2)).batch(size, drop_remainder=drop)
+        rows = tf.data.Dataset.from_tensor_slices(_joined(layout, parts)).batch(size, drop_remainder=drop)
     else:
         sources = tf.data.Dataset.from_tensor_slices((files, prefixes, tf.range(len(files), dtype=tf.int32)))
         if shuffle_files:
