@@ -339,7 +339,6 @@ def test_check_agrees_with_from_csv(planted, capsys):
     passes, from_csv reads as np.load does."""
     tf = pytest.importorskip("tensorflow")
     csv_path, expect, records = planted
-    assert cli._ABSOLUTE == tfnpy.data._ABSOLUTE
     # Rows of good and bad files (not lines 11-12: from_csv refuses a record
     # whose bytes are not UTF-8), read one file per element, errors dropped.
     lines = [1, 2, 4, 5, 6, 7, 9, 14, 16, 17, 18]

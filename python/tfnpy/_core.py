@@ -12,6 +12,11 @@ import numpy as np
 
 from tfnpy import _tfnpy_core
 
+# A path with a scheme (gs://, s3://, ram://...) is read through TensorFlow's
+# file systems; with "/" or a scheme, a CSV's path needs no base folder.
+# tfnpy.data (in the graph, RE2) and the tfnpy command (Python's re) both use it.
+SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+
 BytesLike = Union[bytes, bytearray, memoryview]
 PathLike = Union[str, "os.PathLike[str]"]
 

@@ -29,10 +29,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 from tfnpy import _core, _tfnpy_core
 from tfnpy._version import __version__
 
-# As tfnpy.data.from_csv's _ABSOLUTE: a path that needs no base folder is
-# absolute or has a scheme (gs://...). (tests/test_cli.py checks they agree.)
-_ABSOLUTE = r"(?s)(?:/|[A-Za-z][A-Za-z0-9+.\-]*://).*"
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_SCHEME = re.compile(_core.SCHEME)  # as tfnpy.data.from_csv: "/" or a scheme needs no base folder
 _CHUNK_ROWS = 8192  # CSV rows read, then checked by the core, at a time
 _REMOTE_THREADS = 16  # files of other file systems (gs://...) read at once
 _BAR_AFTER_S = 0.5  # a progress bar appears once a check has run this long

@@ -13,7 +13,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import tensorflow as tf
 
-from tfnpy._core import inspect
+from tfnpy._core import SCHEME, inspect
 from tensorflow.python.data.ops import dataset_ops
 
 from tfnpy._ops import (DEFAULT_MAX_READ_BYTES, DTypeLike, ShapeLike, _lib, _npz_outputs, _ragged, _raw_read_npz,
@@ -27,7 +27,7 @@ __all__ = ["from_csv", "npy_rows"]
 # The one rule for "needs no base directory": absolute, or with a scheme
 # (gs://...). Python and the graph both apply it through _resolve. \C is any
 # byte: the rest of a path may hold a newline or bytes that are not UTF-8.
-_ABSOLUTE = r"(?:/|[A-Za-z][A-Za-z0-9+.\-]*://)\C*"
+_ABSOLUTE = r"(?:/|" + SCHEME + r")\C*"
 
 # What a CSV record may be (Python's csv.writer output, RFC 4180): fields split
 # by commas, each either quoted whole (quotes inside doubled, commas and line
