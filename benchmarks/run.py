@@ -660,7 +660,7 @@ def evaluate_targets(cases, micro, threads=None):
         ratio_target("large", TFNPY_PIPELINES, "x_seed", 3, "large: ≥ 3× seed")
         ratio_target("large", ["read_npy"], "x_floor", 1.0, "large: read_npy ≥ 1.0× floor")
     if threads and "small" in cases:
-        ratio_target("small", [ONE_CALL], "x_syscall", 0.7, "small: one read_npy call ≥ 0.7× syscall floor (%d threads)" % threads)
+        ratio_target("small", [ONE_CALL], "x_syscall", 0.8, "small: one read_npy call ≥ 0.8× syscall floor (%d threads)" % threads)
     for c in ("medium", "large"):
         if threads and c in cases:
             ratio_target(c, ["batched_read_npy"], "x_memcpy", 0.85, "%s: batched_read_npy ≥ 0.85× memcpy (%d threads)" % (c, threads))

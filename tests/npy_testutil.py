@@ -320,13 +320,19 @@ def needs_numpy_for(shape):
                        "test file (numpy < 2.2 stops at 32 dimensions)")
 
 
-def rchar():
-    """Bytes this process has read through read()/pread() so far (Linux)."""
+def proc_io(field):
+    """A counter of this process's /proc/self/io (Linux): "rchar" (bytes read
+    through read()/pread() so far), "syscr" (read system calls so far)..."""
     with open("/proc/self/io") as f:
         for line in f:
-            if line.startswith("rchar:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise AssertionError("no rchar in /proc/self/io")
+    raise AssertionError(f"no {field} in /proc/self/io")
+
+
+def rchar():
+    """Bytes this process has read through read()/pread() so far (Linux)."""
+    return proc_io("rchar")
 
 
 class _Stream(io.RawIOBase):

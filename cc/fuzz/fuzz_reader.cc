@@ -2,7 +2,9 @@
 // is hostile as 3 bytes near the input's end say (reads cut short, a read that
 // fails, a file that shrinks after some reads), a region from its last bytes.
 // Whatever happens, no crash or overrun; a read that succeeds gives exactly
-// what the honest in-memory read gives.
+// what the honest in-memory read gives. The same for ReadNpy's one-read path
+// (PredictedNpy) for the array the header declares, or another dtype as a
+// byte near the end says: a file it claims reads as the honest general read.
 #include <cstring>
 #include <vector>
 
@@ -37,6 +39,32 @@ class Hostile : public tfnpy::ByteSource {
   int reads_ = 0;
 };
 
+void CheckPredicted(const uint8_t* data, size_t size, const tfnpy::Limits& limits) {
+  tfnpy::Header h;
+  if (!tfnpy::ParseHeader(data, size, limits, &h).ok()) return;
+  tfnpy::DType types[tfnpy::kNumDTypes];
+  const uint8_t pick = data[size - 8];
+  const tfnpy::DType want = pick < 128 ? types[pick % tfnpy::TensorDTypes(types)] : h.dtype;
+  tfnpy::PredictedNpy predicted;
+  if (!predicted.Init(want, h.dims, h.ndims, limits)) return;
+  Hostile source(data, size, data[size - 5], data[size - 6], data[size - 7]);
+  std::vector<uint8_t> got(predicted.array().data_bytes);
+  if (!predicted.Read(&source, got.data())) return;
+  tfnpy::MemorySource honest(data, size);
+  tfnpy::NpyReader ref;
+  tfnpy::Selection sel;
+  if (!ref.Open(&honest, limits).ok() || !tfnpy::CheckDtype(ref.header(), want).ok() ||
+      !ref.Select(tfnpy::Region(), &sel).ok()) {
+    __builtin_trap();
+  }
+  tfnpy::ReadAs(want, &sel.array);
+  std::vector<uint8_t> expected(sel.array.data_bytes);
+  if (sel.array.dtype != predicted.array().dtype || expected.size() != got.size() ||
+      !ref.ReadInto(sel, expected.data(), expected.size()).ok() || expected != got) {
+    __builtin_trap();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -47,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t file_size = size;
   tfnpy::Limits limits;
   limits.max_output_bytes = 1 << 24;
+  CheckPredicted(data, size, limits);
   Hostile source(file, file_size, data[size - 5], data[size - 6], data[size - 7]);
   tfnpy::NpyReader reader;
   if (!reader.Open(&source, limits).ok()) return 0;

@@ -136,3 +136,25 @@ save("valid_U3_le_fortran", np.asfortranarray(np.array([["a", "日本"], ["😀"
 save("valid_U2_be", np.array(["é", "ab", ""], ">U2"))
 save("valid_V2_bfloat16", np.arange(6, dtype="<u2").view("V2").reshape(2, 3))
 save("valid_S1_empty", np.zeros((0, 3), "S1"))
+
+# ReadNpy's one-read path (cc/npy/predicted.h) claims exactly np.save's bytes for the array it
+# expects. fuzz_reader predicts the array a file's header declares when the byte 8 from the end
+# is >= 128: these np.save files end with 8 such bytes (ignored after the data, as np.load does),
+# which also keep the source honest and select the whole array.
+PREDICTED_TAIL = bytes([0x80, 0, 0, 0, 0, 0, 0, 0])
+
+
+def saved(array):
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue() + PREDICTED_TAIL
+
+
+save("predicted_f8_10x10", saved(rng.random((10, 10))))
+save("predicted_bool", saved(rng.random(9) > 0.5))
+save("predicted_i4_scalar", saved(np.int32(-3)))
+save("predicted_f4_past_first_read", saved(rng.random((64, 80), dtype=np.float32)))  # 20 KB: two reads
+buf = io.BytesIO()
+np.lib.format.write_array_header_1_0(buf, {"descr": "<V2", "fortran_order": False, "shape": (3, 4)})
+# Predicted as the dtype TensorDTypes lists 15th (bfloat16): 15 in place of 0x80.
+save("predicted_bfloat16_as_V2", buf.getvalue() + bytes(range(24)) + bytes([15]) + PREDICTED_TAIL[1:])

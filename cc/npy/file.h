@@ -1,7 +1,8 @@
 // A local file as a ByteSource, read with POSIX open/pread/close: no
 // framework, no buffering, one pread per read (a small file arrives whole
-// in NpyReader's first read). For readers that work on plain paths outside
-// TensorFlow (the Python module's checks); any thread may use its own.
+// in NpyReader's first read). ReadNpy's local files and the readers that
+// work on plain paths outside TensorFlow (the Python module's checks); any
+// thread may use its own.
 //
 //   tfnpy::PosixFile file;
 //   TFNPY_RETURN_IF_ERROR(file.Open("/data/x.npy"));
@@ -37,6 +38,8 @@ class PosixFile final : public ByteSource {
   // pread until n bytes or the end of the file (a short count: the end);
   // kReadFailed with the system's reason on an error.
   Status Read(uint64_t offset, size_t n, char* dst, size_t* got) override;
+  // One preadv (up to 8 pieces and 1 GiB; more: piece by piece).
+  Status ReadScattered(uint64_t offset, const ReadPiece* pieces, int count, size_t* got) override;
   // From the open handle (fstat), never the name.
   bool Size(uint64_t* size) override;
 

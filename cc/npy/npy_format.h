@@ -13,6 +13,7 @@
 //   file.h     a local file as a ByteSource (POSIX open/pread)
 //   strings.h  S and U array elements as byte strings (UTF-8 for U)
 //   encode.h   writing: np.save's header bytes and the data after it
+//   predicted.h  files np.save wrote for an array known beforehand: one read each
 #ifndef TFNPY_CC_NPY_NPY_FORMAT_H_
 #define TFNPY_CC_NPY_NPY_FORMAT_H_
 
@@ -22,6 +23,7 @@
 #include "npy/file.h"
 #include "npy/header.h"
 #include "npy/literal.h"
+#include "npy/predicted.h"
 #include "npy/reader.h"
 #include "npy/region.h"
 #include "npy/status.h"

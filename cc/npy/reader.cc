@@ -10,6 +10,17 @@
 
 namespace tfnpy {
 
+Status ByteSource::ReadScattered(uint64_t offset, const ReadPiece* pieces, int count, size_t* got) {
+  *got = 0;
+  for (int k = 0; k < count; ++k) {
+    size_t n = 0;
+    TFNPY_RETURN_IF_ERROR(Read(offset + *got, pieces[k].n, pieces[k].dst, &n));
+    *got += n;
+    if (n < pieces[k].n) break;  // The end of the source.
+  }
+  return Status::Ok();
+}
+
 Status MemorySource::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
   *got = 0;
   if (offset >= size_) return Status::Ok();

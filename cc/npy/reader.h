@@ -30,6 +30,12 @@
 
 namespace tfnpy {
 
+// Where ByteSource::ReadScattered puts one piece of what it reads.
+struct ReadPiece {
+  char* dst;
+  size_t n;
+};
+
 // "Read n bytes at offset". Implementations need not be thread-safe: one
 // reader uses one source at a time.
 class ByteSource {
@@ -39,6 +45,11 @@ class ByteSource {
   // bytes mean that the source ends at offset + *got. A failed read returns
   // a non-OK status (kReadFailed, with the source's own message).
   virtual Status Read(uint64_t offset, size_t n, char* dst, size_t* got) = 0;
+  // Reads as Read would into one buffer of the pieces' total size, and
+  // scatters the bytes over the pieces in turn (*got in all; fewer than the
+  // total: the source ends there). A source that can do it in one request
+  // says so (PosixFile: preadv); this default reads each piece with Read.
+  virtual Status ReadScattered(uint64_t offset, const ReadPiece* pieces, int count, size_t* got);
   // For sources held in memory, wholly or in part: the bytes [offset,
   // offset + n) if the source has all of them, else nullptr; valid while the
   // source lives and what it views. The reader then copies nothing it need

@@ -83,6 +83,47 @@ TEST(PosixFileReadsWhatNpyReaderNeeds) {
   }
 }
 
+TEST(PosixFileScatteredReads) {
+  TempDir dir;
+  if (!dir.ok()) {
+    Fail(__FILE__, __LINE__, "mkdtemp failed");
+    return;
+  }
+  std::string bytes(300, '\0');
+  for (size_t k = 0; k < bytes.size(); ++k) bytes[k] = static_cast<char>(k * 13 + 5);
+  const std::string path = dir.Write("b.bin", bytes);
+  PosixFile file;
+  if (!CHECK_OK(file.Open(path.c_str()))) return;
+  // Pieces filled in turn from the offset on; the last one cut short at the end.
+  for (int count : {1, 2, 3, 9}) {  // 9: more pieces than one preadv takes here.
+    SCOPE(std::to_string(count) + " pieces");
+    std::vector<std::string> bufs(count, std::string(40, '?'));
+    std::vector<tfnpy::ReadPiece> pieces;
+    for (std::string& b : bufs) pieces.push_back({&b[0], b.size()});
+    size_t got = 0;
+    if (!CHECK_OK(file.ReadScattered(250, pieces.data(), count, &got))) continue;
+    const size_t want = count == 1 ? 40 : 50;
+    CHECK_EQ(got, want);
+    std::string joined;
+    for (const std::string& b : bufs) joined += b;
+    CHECK(joined.compare(0, got, bytes, 250, got) == 0);
+    CHECK(joined.find_first_not_of('?', got) == std::string::npos);
+  }
+  // Past the end: nothing, and no error.
+  char c = 0;
+  const tfnpy::ReadPiece past[1] = {{&c, 1}};
+  size_t got = 1;
+  CHECK_OK(file.ReadScattered(bytes.size(), past, 1, &got));
+  CHECK_EQ(got, size_t{0});
+  // Errors as Read's.
+  file.Close();
+  CHECK_ERROR(file.ReadScattered(0, past, 1, &got), Code::kReadFailed, "not open");
+  if (CHECK_OK(file.Open(dir.path().c_str()))) {
+    CHECK_ERROR(file.ReadScattered(0, past, 1, &got), Code::kReadFailed, "directory");
+    CHECK_EQ(file.error(), EISDIR);
+  }
+}
+
 TEST(PosixFileErrorsSayWhy) {
   TempDir dir;
   if (!dir.ok()) {

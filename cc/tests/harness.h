@@ -113,6 +113,13 @@ inline bool CheckOkImpl(const Status& s, const char* expr, const char* file,
 }
 #define CHECK_OK(expr) CheckOkImpl((expr), #expr, __FILE__, __LINE__)
 
+// CHECK that evaluates to the condition, so callers can stop early.
+inline bool CheckTrueImpl(bool cond, const char* expr, const char* file, int line) {
+  if (!cond) Fail(file, line, std::string("CHECK_TRUE(") + expr + ") failed");
+  return cond;
+}
+#define CHECK_TRUE(cond) CheckTrueImpl((cond), #cond, __FILE__, __LINE__)
+
 inline void CheckErrorImpl(const Status& s, Code code, const std::string& substr,
                     const char* expr, const char* file, int line) {
   if (s.code() != code) {

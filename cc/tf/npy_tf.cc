@@ -1,12 +1,7 @@
 #include "tf/npy_tf.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -210,11 +205,8 @@ tf::Status FileSource::Open(tf::Env* env, const tf::tstring& name, tf::FileSyste
   TF_RETURN_IF_ERROR(CheckPath(op_, name_));
   Close();
   if (Scheme(name_).empty()) {
-    do {
-      fd_ = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-    } while (fd_ < 0 && errno == EINTR);
-    if (fd_ >= 0) return tf::OkStatus();
-    error_ = tf::errors::IOError(std::string(name_), errno);
+    if (local_.Open(name.c_str()).ok()) return tf::OkStatus();
+    error_ = tf::errors::IOError(std::string(name_), local_.error());
     return Convert(Status(Code::kReadFailed, ""));
   }
   const std::string path(name_);
@@ -229,30 +221,13 @@ tf::Status FileSource::Open(tf::Env* env, const tf::tstring& name, tf::FileSyste
 }
 
 void FileSource::Close() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  local_.Close();
   file_.reset();
 }
 
 Status FileSource::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
+  if (local_.is_open()) return Local(local_.Read(offset, n, dst, got));
   *got = 0;
-  if (fd_ >= 0) {
-    // A regular file returns fewer bytes than asked only at its end, or for
-    // requests larger than the kernel's per-call cap: ask again only then.
-    constexpr size_t kMaxPerCall = size_t{1} << 30;
-    while (*got < n) {
-      const size_t want = n - *got < kMaxPerCall ? n - *got : kMaxPerCall;
-      const ssize_t r = ::pread(fd_, dst + *got, want, static_cast<off_t>(offset + *got));
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) {
-        error_ = tf::errors::IOError(std::string(name_), errno);
-        return Status(Code::kReadFailed, std::string(error_.message()));
-      }
-      *got += static_cast<size_t>(r);
-      if (static_cast<size_t>(r) < want) break;  // The end of the file.
-    }
-    return Status::Ok();
-  }
   absl::string_view result;
   tf::Status s = file_->Read(offset, n, &result, dst);
   if (!s.ok() && !tf::errors::IsOutOfRange(s)) {
@@ -267,13 +242,20 @@ Status FileSource::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
   return Status::Ok();
 }
 
+Status FileSource::ReadScattered(uint64_t offset, const ReadPiece* pieces, int count, size_t* got) {
+  if (local_.is_open()) return Local(local_.ReadScattered(offset, pieces, count, got));
+  return ByteSource::ReadScattered(offset, pieces, count, got);
+}
+
+Status FileSource::Local(const Status& status) {
+  if (status.ok()) return status;
+  // TensorFlow's words for the error, as its own local file system gives them.
+  error_ = tf::errors::IOError(std::string(name_), local_.error());
+  return Status(Code::kReadFailed, std::string(error_.message()));
+}
+
 bool FileSource::Size(uint64_t* size) {
-  if (fd_ >= 0) {
-    struct stat st;
-    if (::fstat(fd_, &st) != 0) return false;
-    *size = static_cast<uint64_t>(st.st_size);
-    return true;
-  }
+  if (local_.is_open()) return local_.Size(size);
   return env_ != nullptr && env_->GetFileSize(std::string(name_), size).ok();
 }
 

@@ -137,9 +137,13 @@ class FileSource final : public ByteSource {
   tensorflow::Status Open(tensorflow::Env* env, const tensorflow::tstring& name,
                           tensorflow::FileSystem* fs = nullptr);
   void Close();
-  bool is_open() const { return fd_ >= 0 || file_ != nullptr; }
+  bool is_open() const { return local_.is_open() || file_ != nullptr; }
+  // Open on a local path (POSIX reads, PosixFile's).
+  bool is_local() const { return local_.is_open(); }
 
   Status Read(uint64_t offset, size_t n, char* dst, size_t* got) override;
+  // A local file: one preadv.
+  Status ReadScattered(uint64_t offset, const ReadPiece* pieces, int count, size_t* got) override;
   // By name, for messages only (the data is validated by reading it).
   bool Size(uint64_t* size) override;
 
@@ -155,7 +159,10 @@ class FileSource final : public ByteSource {
   tensorflow::Env* env_ = nullptr;
   std::string op_ = "ReadNpy";
   absl::string_view name_;
-  int fd_ = -1;  // A local file.
+  // A failed local read's status, its error kept in error_ in TensorFlow's words.
+  Status Local(const Status& status);
+
+  PosixFile local_;                                     // A local file.
   std::unique_ptr<tensorflow::RandomAccessFile> file_;  // Any other.
   tensorflow::Status error_;
 };
