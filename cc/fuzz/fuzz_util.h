@@ -55,12 +55,13 @@ inline void CheckStrings(const tfnpy::Selection& sel, const std::vector<uint8_t>
   struct Sink final : tfnpy::StringSink {
     uint64_t next = 0, max = 0;
     bool utf8 = false;
-    void Put(uint64_t index, const char* data, size_t size) override {
+    tfnpy::Status Put(uint64_t index, const char* data, size_t size) override {
       if (index != next++ || size > max) __builtin_trap();
       size_t bad = 0;
       uint64_t cps = 0;
       if (size > 0 && data[size - 1] == '\0') __builtin_trap();  // Trailing NULs stripped.
       if (utf8 && !tfnpy::ValidUtf8(reinterpret_cast<const unsigned char*>(data), size, &bad, &cps)) __builtin_trap();
+      return tfnpy::Status::Ok();
     }
   } sink;
   sink.max = sel.array.itemsize;
