@@ -6,7 +6,10 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <new>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -53,6 +56,7 @@ tf::Status ToTfStatus(const Status& status, const std::string& context) {
     case Code::kOk:
       return tf::OkStatus();
     case Code::kTooLarge:
+    case Code::kOutOfMemory:
       return tf::errors::ResourceExhausted(context, status.message());
     case Code::kDataLoss:
     case Code::kCrcMismatch:
@@ -128,10 +132,72 @@ Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
 }
 
 namespace {
+
+// Whether tstring has shared views with an owner (TensorFlow 2.21 on; not 2.16).
+template <typename S, typename = void>
+struct HasSharedViews : std::false_type {};
+template <typename S>
+struct HasSharedViews<S, std::void_t<typename S::template owner<int>>> : std::true_type {};
+
+// Strings at least this long are held in memory of our own (where shared
+// views exist): beyond the reach of malloc's per-thread caches, where the
+// probe below is only a good guess.
+constexpr size_t kOwnedMin = 64 * 1024;
+
+// n bytes in *s, shared from a buffer we allocate (nothrow) and own through
+// the view; *out points at them. Only for TensorFlow's with shared views.
+template <typename S>
+Status SetShared(S* s, size_t n, const char* what, char** out) {
+  std::unique_ptr<char[]> bytes(NewBytes(uint64_t{n} + 1));
+  if (bytes == nullptr) return OutOfMemory(n, what);
+  char* p = bytes.get();
+  p[n] = '\0';  // As tstring's own buffers end.
+  using Owner = typename S::template owner<std::unique_ptr<char[]>>;
+  Owner* owner = AllocationAllowed() ? new (std::nothrow) Owner(std::move(bytes)) : nullptr;
+  if (owner == nullptr) return OutOfMemory(sizeof(Owner), what);
+  s->assign_as_shared_view(p, n, owner);
+  owner->Unref();  // The string holds the one reference left.
+  *out = p;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SetString(tf::tstring* s, const char* data, size_t n, const char* what, char** out) {
+  char* p = nullptr;
+  if (n > TF_TString_SmallCapacity) {  // Else held inside the tstring.
+    if constexpr (HasSharedViews<tf::tstring>::value) {
+      if (n >= kOwnedMin) {
+        TFNPY_RETURN_IF_ERROR(SetShared(s, n, what, &p));
+        if (data != nullptr) std::memcpy(p, data, n);
+        if (out != nullptr) *out = p;
+        return Status::Ok();
+      }
+    }
+    // tstring's resize mallocs align16(n + 1) bytes and writes through the
+    // result unchecked: first ask malloc for as many ourselves. Freed, the
+    // block goes back to this thread's cache (glibc's tcache, up to 1 KiB:
+    // there the tstring gets that very block) or its arena, whence the
+    // tstring's malloc takes it again unless another thread took it first.
+    const size_t request = (n + 1 + 15) & ~size_t{15};
+    void* probe = AllocationAllowed() ? std::malloc(request) : nullptr;
+    if (probe == nullptr) return OutOfMemory(n, what);
+    std::free(probe);
+  }
+  s->resize_uninitialized(n);
+  p = s->mdata();
+  if (data != nullptr && n > 0) std::memcpy(p, data, n);
+  if (out != nullptr) *out = p;
+  return Status::Ok();
+}
+
+namespace {
 class TStringSink final : public StringSink {
  public:
   explicit TStringSink(tf::tstring* out) : out_(out) {}
-  void Put(uint64_t index, const char* data, size_t size) override { out_[index].assign(data, size); }
+  Status Put(uint64_t index, const char* data, size_t size) override {
+    return SetString(&out_[index], data, size, "a string element");
+  }
 
  private:
   tf::tstring* out_;
@@ -144,7 +210,8 @@ Status ReadElement(NpyReader* reader, const Selection& sel, tf::Tensor* output, 
   if (output->dtype() == tf::DT_STRING) {
     // The file's bytes of the selection first (C order, native order), then
     // one string each: as many bytes again at most.
-    std::unique_ptr<char[]> raw(new char[a.data_bytes]);
+    std::unique_ptr<char[]> raw;
+    TFNPY_RETURN_IF_ERROR(AllocateBytes(a.data_bytes, "the array's string data", &raw));
     TFNPY_RETURN_IF_ERROR(reader->ReadInto(sel, raw.get(), a.data_bytes));
     tf::tstring* out = output->flat<tf::tstring>().data() + static_cast<uint64_t>(i) * a.num_elements;
     TStringSink sink(out);

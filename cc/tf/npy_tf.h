@@ -5,9 +5,11 @@
 #define TFNPY_CC_TF_NPY_TF_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "npy/memory.h"
 #include "npy/npy_format.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/partial_tensor_shape.h"
@@ -28,8 +30,8 @@ std::string OpContext(const tensorflow::OpKernelConstruction* ctx);
 // DT_INVALID for void).
 tensorflow::DataType TfType(DType dtype);
 
-// kTooLarge becomes ResourceExhausted, kDataLoss and kCrcMismatch DataLoss, everything else
-// InvalidArgument. The message is prefixed with `context` ("DecodeNpy: ",
+// kTooLarge and kOutOfMemory become ResourceExhausted, kDataLoss and kCrcMismatch DataLoss,
+// everything else InvalidArgument. The message is prefixed with `context` ("DecodeNpy: ",
 // "ReadNpy: 'a.npy': ").
 tensorflow::Status ToTfStatus(const Status& status, const std::string& context);
 
@@ -60,6 +62,28 @@ Status CheckHeader(const Header& header, DType expected_dtype,
 // as `dtype` (a V file as an ml_dtypes type). Nothing is allocated.
 Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
                      const tensorflow::PartialTensorShape& expected, Selection* sel);
+
+// Sets *s to n bytes, copied from `data` (or left for the caller to write at
+// *out, if data is nullptr), and checks the allocation: kOutOfMemory naming
+// `what` and n. tstring's own resize and assign write through whatever
+// malloc returns, a failed allocation included: a crash. Long strings, where
+// TensorFlow has shared views (2.21 on), are held in memory allocated here;
+// others are allocated by the tstring right after a malloc of the same size
+// succeeded and was freed (glibc gives that block back to the same thread
+// for up to 1 KiB; beyond, another thread could take it in between).
+// *s must be empty (as in a fresh tensor); write the bytes through *out,
+// not s->mdata() (which copies a shared view).
+Status SetString(tensorflow::tstring* s, const char* data, size_t n, const char* what,
+                 char** out = nullptr);
+
+// Constructs *v as a container of n default elements, a kernel's
+// per-element state: a failed allocation is ResourceExhausted naming `op`
+// ("ReadNpy: ") and the bytes, never std::bad_alloc.
+template <typename V>
+tensorflow::Status MakeChecked(std::optional<V>* v, int64_t n, const std::string& op) {
+  const uint64_t bytes = static_cast<uint64_t>(n) * sizeof(typename V::value_type);
+  return ToTfStatus(Growing(bytes, "the batch's per-element state", [&] { v->emplace(static_cast<size_t>(n)); }), op);
+}
 
 // Reads a selection into element i of `output` (i * its size from the
 // start; batches are [n, *array]): the bytes, or for a string tensor one

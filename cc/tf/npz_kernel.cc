@@ -85,7 +85,9 @@ class NpzOp : public tf::OpKernel {
     // Each element is made (validation) and destroyed (after its read) by a
     // pool thread: done here, one after another, making and destroying
     // 10,000 small archives' elements took 1.5-3 ms of a 50 ms call.
-    absl::InlinedVector<std::optional<Element>, 1> elements(n);
+    std::optional<absl::InlinedVector<std::optional<Element>, 1>> storage;
+    OP_REQUIRES_OK(ctx, MakeChecked(&storage, n, op_));
+    auto& elements = *storage;
     OP_REQUIRES_OK(ctx, ForEachElement(ctx, n, 100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i].emplace();
       TF_RETURN_IF_ERROR(OpenArchive(env, file_system(i), names(i), i, batched, &e, &arena));
