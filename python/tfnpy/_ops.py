@@ -392,8 +392,10 @@ def read_npz(
         region's end (its CRC is then not checked: it covers the whole member).
       name: Optional op name.
       max_header_size: Longest ``.npy`` header accepted, in characters.
-      max_output_bytes: Cap on each member's selected size, checked before
-        anything is allocated or inflated past the member's header
+      max_output_bytes: Cap on what one archive's members select in all
+        (the sum over the keys read; per archive as ``read_npy``'s is per
+        file, not for the whole batch), checked before anything is
+        allocated or inflated past the members' headers
         (``ResourceExhaustedError``); ``None`` for no cap. Default 16 GiB.
       verify_crc: Check the CRC-32 of every member read whole, as
         ``np.load`` does. ``False`` skips that check alone (every other
@@ -437,7 +439,8 @@ def decode_npz(
 ):
     """``read_npz`` on the bytes of ``.npz`` archives held in a string tensor
     (a scalar, or a vector of N archives); the same arguments and results.
-    ``max_output_bytes`` defaults to no cap beyond what each member declares."""
+    ``max_output_bytes`` (per archive) defaults to no cap beyond what each
+    member declares."""
     return _npz(_raw_decode_npz, "contents", key, dtype, shape, start, stop, name, max_header_size,
                 max_output_bytes, verify_crc, contents=contents)
 
