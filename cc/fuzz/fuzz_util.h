@@ -71,6 +71,36 @@ inline void CheckStrings(const tfnpy::Selection& sel, const std::vector<uint8_t>
   if (s.ok() ? sink.next != sel.array.num_elements : s.code() != tfnpy::Code::kBadString) __builtin_trap();
 }
 
+// A source whose reads return nothing, whatever size it gives.
+class Silent : public tfnpy::ByteSource {
+ public:
+  explicit Silent(uint64_t size) : size_(size) {}
+  tfnpy::Status Read(uint64_t, size_t, char*, size_t* got) override {
+    *got = 0;
+    return tfnpy::Status::Ok();
+  }
+  bool Size(uint64_t* size) override {
+    *size = size_;
+    return true;
+  }
+
+ private:
+  uint64_t size_;
+};
+
+// Runs read() with the core's allocation number `k` made to fail (k < 0:
+// none): if one failed, the status must be kOutOfMemory and *failed is set;
+// else read()'s status is returned.
+template <typename F>
+tfnpy::Status WithFailedAllocation(int k, bool* failed, F read) {
+  tfnpy::FailAllocationsAfter(k);
+  const tfnpy::Status s = read();
+  *failed = tfnpy::AllocationFailed();
+  tfnpy::FailAllocationsAfter(-1);
+  if (*failed && s.code() != tfnpy::Code::kOutOfMemory) __builtin_trap();
+  return s;
+}
+
 }  // namespace tfnpy_fuzz
 
 #endif  // TFNPY_CC_FUZZ_FUZZ_UTIL_H_
