@@ -148,3 +148,26 @@ def test_max_output_bytes_caps_each_archive(tmp_path):
     # Per archive, not per batch: two archives of 1,600 bytes under a cap of 1,600.
     out = tfnpy.read_npz([str(path)] * 2, both, max_output_bytes=1600)
     np.testing.assert_array_equal(out["b"].numpy(), np.stack([b, b]))
+
+
+def test_an_empty_archive_is_an_error_everywhere(tmp_path):
+    """A 0-byte .npz killed the process through read_npz (scalar, first of a
+    batch, and inside from_csv): the archive path's arena was asked for 0 bytes."""
+    empty = tmp_path / "e.npz"
+    empty.write_bytes(b"")
+    good = tmp_path / "g.npz"
+    np.savez(good, x=np.ones(3, np.float32))
+    no_archive = r"not a zip archive: 0 bytes, fewer than an end-of-central-directory record"
+    for call in (lambda: tfnpy.read_npz(str(empty), "x", tf.float32),
+                 lambda: tfnpy.read_npz([str(empty), str(good)], "x", tf.float32),
+                 lambda: tfnpy.read_npz([str(good), str(empty)], "x", tf.float32),
+                 lambda: tfnpy.decode_npz(b"", "x", tf.float32),
+                 lambda: tfnpy.decode_npz([b"", b""], "x", tf.float32)):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=no_archive):
+            call()
+    csv = tmp_path / "index.csv"
+    csv.write_text("e.npz,0\n")
+    with pytest.raises(tf.errors.InvalidArgumentError, match=no_archive):
+        list(tfnpy.data.from_csv(str(csv), keys="x", dtype=tf.float32, shape=[3], block_size=1))
+    with pytest.raises(ValueError, match="0 bytes"):
+        tfnpy.inspect(str(empty))
