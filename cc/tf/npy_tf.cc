@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <type_traits>
 #include <vector>
 
@@ -131,61 +130,34 @@ Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
   return Status::Ok();
 }
 
-namespace {
-
-// Whether tstring has shared views with an owner (TensorFlow 2.21 on; not 2.16).
-template <typename S, typename = void>
-struct HasSharedViews : std::false_type {};
-template <typename S>
-struct HasSharedViews<S, std::void_t<typename S::template owner<int>>> : std::true_type {};
-
-// Strings at least this long are held in memory of our own (where shared
-// views exist): beyond the reach of malloc's per-thread caches, where the
-// probe below is only a good guess.
-constexpr size_t kOwnedMin = 64 * 1024;
-
-// n bytes in *s, shared from a buffer we allocate (nothrow) and own through
-// the view; *out points at them. Only for TensorFlow's with shared views.
-template <typename S>
-Status SetShared(S* s, size_t n, const char* what, char** out) {
-  std::unique_ptr<char[]> bytes(NewBytes(uint64_t{n} + 1));
-  if (bytes == nullptr) return OutOfMemory(n, what);
-  char* p = bytes.get();
-  p[n] = '\0';  // As tstring's own buffers end.
-  using Owner = typename S::template owner<std::unique_ptr<char[]>>;
-  Owner* owner = AllocationAllowed() ? new (std::nothrow) Owner(std::move(bytes)) : nullptr;
-  if (owner == nullptr) return OutOfMemory(sizeof(Owner), what);
-  s->assign_as_shared_view(p, n, owner);
-  owner->Unref();  // The string holds the one reference left.
-  *out = p;
-  return Status::Ok();
-}
-
-}  // namespace
+// SetString hands a block it allocated to the tstring as tstring's own
+// resize would: through the C struct every tstring is (ctstring_internal.h).
+static_assert(std::is_standard_layout<tf::tstring>::value && sizeof(tf::tstring) == sizeof(TF_TString),
+              "a tstring is its TF_TString");
 
 Status SetString(tf::tstring* s, const char* data, size_t n, const char* what, char** out) {
-  char* p = nullptr;
-  if (n > TF_TString_SmallCapacity) {  // Else held inside the tstring.
-    if constexpr (HasSharedViews<tf::tstring>::value) {
-      if (n >= kOwnedMin) {
-        TFNPY_RETURN_IF_ERROR(SetShared(s, n, what, &p));
-        if (data != nullptr) std::memcpy(p, data, n);
-        if (out != nullptr) *out = p;
-        return Status::Ok();
-      }
+  char* p;
+  if (n > TF_TString_SmallCapacity) {
+    // A heap string, as TF_TString_ResizeUninitialized makes one (a LARGE
+    // string of capacity align16(n + 1) - 1, NUL-terminated, freed by the
+    // tstring), but from a malloc whose failure is seen: that function
+    // writes through its malloc's result unchecked.
+    TF_TString* raw = reinterpret_cast<TF_TString*>(s);
+    if (TF_TString_GetSize(raw) != 0) {
+      return Status(Code::kBadArgument, "SetString needs an empty string");
     }
-    // tstring's resize mallocs align16(n + 1) bytes and writes through the
-    // result unchecked: first ask malloc for as many ourselves. Freed, the
-    // block goes back to this thread's cache (glibc's tcache, up to 1 KiB:
-    // there the tstring gets that very block) or its arena, whence the
-    // tstring's malloc takes it again unless another thread took it first.
-    const size_t request = (n + 1 + 15) & ~size_t{15};
-    void* probe = AllocationAllowed() ? std::malloc(request) : nullptr;
-    if (probe == nullptr) return OutOfMemory(n, what);
-    std::free(probe);
+    const size_t cap = TF_align16(n + 1) - 1;
+    p = AllocationAllowed() ? static_cast<char*>(std::malloc(cap + 1)) : nullptr;
+    if (p == nullptr) return OutOfMemory(n, what);
+    TF_TString_Dealloc(raw);
+    raw->u.large.size = TF_TString_ToInternalSizeT(n, TF_TSTR_LARGE);
+    raw->u.large.cap = cap;
+    raw->u.large.ptr = p;
+    p[n] = '\0';
+  } else {  // Held inside the tstring: no allocation.
+    s->resize_uninitialized(n);
+    p = s->mdata();
   }
-  s->resize_uninitialized(n);
-  p = s->mdata();
   if (data != nullptr && n > 0) std::memcpy(p, data, n);
   if (out != nullptr) *out = p;
   return Status::Ok();

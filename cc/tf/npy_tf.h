@@ -66,13 +66,8 @@ Status SelectChecked(const NpyReader& reader, const Region& region, DType dtype,
 // Sets *s to n bytes, copied from `data` (or left for the caller to write at
 // *out, if data is nullptr), and checks the allocation: kOutOfMemory naming
 // `what` and n. tstring's own resize and assign write through whatever
-// malloc returns, a failed allocation included: a crash. Long strings, where
-// TensorFlow has shared views (2.21 on), are held in memory allocated here;
-// others are allocated by the tstring right after a malloc of the same size
-// succeeded and was freed (glibc gives that block back to the same thread
-// for up to 1 KiB; beyond, another thread could take it in between).
-// *s must be empty (as in a fresh tensor); write the bytes through *out,
-// not s->mdata() (which copies a shared view).
+// malloc returns, a failed allocation included: a crash. *s must be empty
+// (as in a fresh tensor).
 Status SetString(tensorflow::tstring* s, const char* data, size_t n, const char* what,
                  char** out = nullptr);
 
