@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -224,7 +225,7 @@ tf::Status FollowLinks(const std::string& context, std::string* path, struct sta
       return tf::OkStatus();
     }
     if (hops == 40) return Errno(context, *path, ELOOP);
-    std::string link(static_cast<size_t>(st->st_size > 0 ? st->st_size : 255) + 1, '\0');
+    std::string link(static_cast<size_t>(st->st_size > 0 ? st->st_size : PATH_MAX) + 1, '\0');
     const ssize_t n = ::readlink(path->c_str(), &link[0], link.size());
     if (n < 0) return Errno(context, *path, errno);
     if (static_cast<size_t>(n) >= link.size()) return Errno(context, *path, ENAMETOOLONG);  // It changed.
@@ -265,9 +266,10 @@ tf::Status SyncFolder(const std::string& context, const std::string& dir) {
 // A local file, as np.save would leave it, but atomically: a symbolic link
 // is followed to the file it names; a regular file (or none) is replaced by
 // a temporary file written beside it and renamed over it, keeping the old
-// one's permission bits and, where the process may, its owner and group; a
-// FIFO or a device is written to directly (np.save's way: there is no old
-// content to keep); a folder is refused.
+// one's permission bits and, where the process may, its owner and group (a
+// file the process may not write is refused, as by np.save); a FIFO or a
+// device is written to directly (np.save's way: there is no old content to
+// keep); a folder is refused.
 tf::Status WriteLocal(const std::string& path, const std::string& context, const Pieces& pieces, bool sync) {
   std::string target = path;
   struct stat st;
@@ -285,6 +287,8 @@ tf::Status WriteLocal(const std::string& path, const std::string& context, const
     if (::close(fd) != 0 && s.ok()) s = Errno(context, target, errno);
     return s;
   }
+  // A file we may not write is refused, as np.save (open for writing) refuses it.
+  if (exists && ::faccessat(AT_FDCWD, target.c_str(), W_OK, AT_EACCESS) != 0) return Errno(context, target, errno);
   std::string temp;
   int fd = -1;
   for (int attempt = 0; fd < 0 && attempt < 4; ++attempt) {

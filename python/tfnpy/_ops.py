@@ -520,8 +520,10 @@ def write_npy(filename, tensor, name: Optional[str] = None, *, sync: bool = Fals
     - a symbolic link is followed: the file it points to is replaced (its
       temporary file goes in that file's folder), the link stays;
     - an existing file keeps its permission bits, and its owner and group
-      where the process may set them (root; or a group it belongs to); with
-      several hard links, this name gets the new file, the others keep the old;
+      where the process may set them (root; or a group it belongs to); one
+      the process may not write is refused (``PermissionDeniedError``), as
+      ``np.save`` refuses it; with several hard links, this name gets the
+      new file, the others keep the old;
     - a FIFO or a device is written to directly, as ``np.save`` writes to it
       (``/dev/null`` stays a device; there is nothing to replace atomically);
     - a folder is refused (``FailedPreconditionError``).
