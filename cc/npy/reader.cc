@@ -25,25 +25,26 @@ const char* MemorySource::View(uint64_t offset, size_t n) {
   return data_ + offset;
 }
 
+namespace {
+
+// A new allocation of n bytes, kept in *list (freed with the arena), or
+// nullptr if memory runs out.
+char* Keep(std::vector<std::unique_ptr<char[]>>* list, size_t n) {
+  std::unique_ptr<char[]> p(NewBytes(n));
+  if (p == nullptr || !Growing(sizeof(p), "an arena's list", [&] { list->push_back(std::move(p)); }).ok()) {
+    return nullptr;  // push_back left p as it was: freed here.
+  }
+  return list->back().get();
+}
+
+}  // namespace
+
 char* Arena::Allocate(size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (n > kBlock / 4) {  // Large: an allocation of its own.
-    char* p = NewBytes(n);
-    if (p == nullptr) return nullptr;
-    if (!Growing(0, "", [&] { large_.emplace_back(p); }).ok()) {
-      delete[] p;
-      return nullptr;
-    }
-    return p;
-  }
+  if (n > kBlock / 4) return Keep(&large_, n);  // Large: an allocation of its own.
   n = (n + 15) & ~size_t{15};
-  if (blocks_.empty() || used_ + n > kBlock) {
-    char* block = NewBytes(kBlock);
-    if (block == nullptr) return nullptr;
-    if (!Growing(0, "", [&] { blocks_.emplace_back(block); }).ok()) {
-      delete[] block;
-      return nullptr;
-    }
+  if (blocks_.empty() || used_ + n > kBlock) {  // None yet (n may be 0), or full.
+    if (Keep(&blocks_, kBlock) == nullptr) return nullptr;
     used_ = 0;
   }
   char* p = blocks_.back().get() + used_;
