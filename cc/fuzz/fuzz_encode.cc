@@ -14,7 +14,10 @@ namespace {
 
 class Collect final : public tfnpy::StringSink {
  public:
-  void Put(uint64_t, const char* data, size_t size) override { got.emplace_back(data, size); }
+  tfnpy::Status Put(uint64_t, const char* data, size_t size) override {
+    got.emplace_back(data, size);
+    return tfnpy::Status::Ok();
+  }
   std::vector<std::string> got;
 };
 

@@ -1,10 +1,13 @@
 // libFuzzer target, the file path (ReadNpy's): NpyReader over a source that
 // is hostile as 3 bytes near the input's end say (reads cut short, a read that
-// fails, a file that shrinks after some reads), a region from its last bytes.
-// Whatever happens, no crash or overrun; a read that succeeds gives exactly
-// what the honest in-memory read gives. The same for ReadNpy's one-read path
-// (PredictedNpy) for the array the header declares, or another dtype as a
-// byte near the end says: a file it claims reads as the honest general read.
+// fails, a file that shrinks after some reads), with a batch's arena or not, a
+// region from its last bytes, and one of the core's allocations made to fail
+// as another byte says. Whatever happens, no crash or overrun; a failed
+// allocation is kOutOfMemory; a read that succeeds gives exactly what the
+// honest in-memory read gives. Empty inputs and sources that return nothing
+// are errors. The same for ReadNpy's one-read path (PredictedNpy) for the
+// array the header declares, or another dtype as a byte near the end says: a
+// file it claims reads as the honest general read.
 #include <cstring>
 #include <vector>
 
@@ -65,32 +68,46 @@ void CheckPredicted(const uint8_t* data, size_t size, const tfnpy::Limits& limit
   }
 }
 
+// Open, Select (a region from the input's last bytes), ReadInto.
+tfnpy::Status Read(tfnpy::ByteSource* source, tfnpy::Arena* arena, const uint8_t* data, size_t size,
+                   std::vector<uint8_t>* out) {
+  tfnpy::Limits limits;
+  limits.max_output_bytes = 1 << 24;
+  tfnpy::NpyReader reader;
+  TFNPY_RETURN_IF_ERROR(reader.Open(source, limits, arena));
+  tfnpy::Selection sel;
+  TFNPY_RETURN_IF_ERROR(reader.Select(tfnpy_fuzz::RegionFrom(data, size, reader.header().ndims), &sel));
+  out->assign(sel.array.data_bytes, 0);
+  return reader.ReadInto(sel, out->data(), out->size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The whole input is the file (so the seed corpus of .npy files serves);
-  // bytes near its end also choose the hostility and the region.
-  if (size < 8) return 0;
-  const uint8_t* file = data;
-  const size_t file_size = size;
-  tfnpy::Limits limits;
-  limits.max_output_bytes = 1 << 24;
-  CheckPredicted(data, size, limits);
-  Hostile source(file, file_size, data[size - 5], data[size - 6], data[size - 7]);
-  tfnpy::NpyReader reader;
-  if (!reader.Open(&source, limits).ok()) return 0;
-  tfnpy::Selection sel;
-  if (!reader.Select(tfnpy_fuzz::RegionFrom(data, size, reader.header().ndims), &sel).ok()) return 0;
-  std::vector<uint8_t> got(sel.array.data_bytes);
-  if (!reader.ReadInto(sel, got.data(), got.size()).ok()) return 0;
-  // The honest read of the same bytes must succeed with the same result.
-  tfnpy::MemorySource honest(file, file_size);
-  tfnpy::NpyReader ref;
-  tfnpy::Selection ref_sel;
-  if (!ref.Open(&honest, limits).ok() || !ref.Select(tfnpy_fuzz::RegionFrom(data, size, ref.header().ndims), &ref_sel).ok()) {
-    __builtin_trap();
+  // bytes near its end also choose the hostility, the arena, the failing
+  // allocation and the region (none for inputs shorter than 8 bytes).
+  const uint8_t knob = size >= 8 ? data[size - 8] : 0;
+  Hostile source(data, size, size >= 8 ? data[size - 5] : 0, size >= 8 ? data[size - 6] : 0,
+                 size >= 8 ? data[size - 7] : 0);
+  if (size >= 8) {
+    tfnpy::Limits limits;
+    limits.max_output_bytes = 1 << 24;
+    CheckPredicted(data, size, limits);
   }
-  std::vector<uint8_t> want(ref_sel.array.data_bytes);
-  if (!ref.ReadInto(ref_sel, want.data(), want.size()).ok() || want != got) __builtin_trap();
+  tfnpy::Arena arena;
+  std::vector<uint8_t> got;
+  bool failed = false;
+  const tfnpy::Status s = tfnpy_fuzz::WithFailedAllocation((knob & 0x80) ? knob & 0x1f : -1, &failed, [&] {
+    return Read(&source, (knob & 0x40) ? &arena : nullptr, data, size, &got);
+  });
+  tfnpy_fuzz::Silent silent(size);
+  std::vector<uint8_t> none;
+  if (Read(&silent, &arena, data, size, &none).ok()) __builtin_trap();  // Nothing read: no array.
+  if (!s.ok()) return 0;
+  // The honest read of the same bytes must succeed with the same result.
+  tfnpy::MemorySource honest(data, size);
+  std::vector<uint8_t> want;
+  if (!Read(&honest, nullptr, data, size, &want).ok() || want != got) __builtin_trap();
   return 0;
 }

@@ -98,12 +98,13 @@ inline void CheckStrings(const tfnpy::Selection& sel, const std::vector<uint8_t>
   struct Sink final : tfnpy::StringSink {
     uint64_t next = 0, max = 0;
     bool utf8 = false;
-    void Put(uint64_t index, const char* data, size_t size) override {
+    tfnpy::Status Put(uint64_t index, const char* data, size_t size) override {
       if (index != next++ || size > max) __builtin_trap();
       size_t bad = 0;
       uint64_t cps = 0;
       if (size > 0 && data[size - 1] == '\0') __builtin_trap();  // Trailing NULs stripped.
       if (utf8 && !tfnpy::ValidUtf8(reinterpret_cast<const unsigned char*>(data), size, &bad, &cps)) __builtin_trap();
+      return tfnpy::Status::Ok();
     }
   } sink;
   sink.max = sel.array.itemsize;
@@ -111,6 +112,36 @@ inline void CheckStrings(const tfnpy::Selection& sel, const std::vector<uint8_t>
   const tfnpy::Status s =
       tfnpy::ForEachString(sel, reinterpret_cast<const char*>(raw.data()), raw.size(), &sink);
   if (s.ok() ? sink.next != sel.array.num_elements : s.code() != tfnpy::Code::kBadString) __builtin_trap();
+}
+
+// A source whose reads return nothing, whatever size it gives.
+class Silent : public tfnpy::ByteSource {
+ public:
+  explicit Silent(uint64_t size) : size_(size) {}
+  tfnpy::Status Read(uint64_t, size_t, char*, size_t* got) override {
+    *got = 0;
+    return tfnpy::Status::Ok();
+  }
+  bool Size(uint64_t* size) override {
+    *size = size_;
+    return true;
+  }
+
+ private:
+  uint64_t size_;
+};
+
+// Runs read() with the core's allocation number `k` made to fail (k < 0:
+// none): if one failed, the status must be kOutOfMemory and *failed is set;
+// else read()'s status is returned.
+template <typename F>
+tfnpy::Status WithFailedAllocation(int k, bool* failed, F read) {
+  tfnpy::FailAllocationsAfter(k);
+  const tfnpy::Status s = read();
+  *failed = tfnpy::AllocationFailed();
+  tfnpy::FailAllocationsAfter(-1);
+  if (*failed && s.code() != tfnpy::Code::kOutOfMemory) __builtin_trap();
+  return s;
 }
 
 }  // namespace tfnpy_fuzz

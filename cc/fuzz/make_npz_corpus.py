@@ -59,3 +59,15 @@ bad = bytearray(good)
 bad[60] ^= 0xFF  # Inside the deflate stream.
 with open(os.path.join(here, "err_corrupt_deflate.npz"), "wb") as f:
     f.write(bytes(bad))
+# End records zipfile reads though damaged (issue #23): a count on this disk
+# that differs from the total, a comment length running past the end.
+quirk = bytearray(archive("stored", small))
+end = quirk.rindex(b"PK\x05\x06")
+quirk[end + 8] = 7
+with open(os.path.join(here, "quirk_disk_count.npz"), "wb") as f:
+    f.write(bytes(quirk))
+quirk[end + 8] = quirk[end + 10]
+quirk[end + 20:end + 22] = b"\xff\xff"
+with open(os.path.join(here, "quirk_comment_past_end.npz"), "wb") as f:
+    f.write(bytes(quirk))
+open(os.path.join(here, "zero_bytes.npz"), "wb").close()

@@ -3,6 +3,7 @@
 // fuzzers are thin glue over it.
 //
 //   status.h   Status and the error codes
+//   memory.h   allocations that fail as a status (kOutOfMemory), never an exception
 //   dtype.h    the dtype table and numpy's spellings of the dtypes
 //   text.h     quoting for messages, UTF-8 validation, shape strings
 //   literal.h  the non-evaluating Python-literal parser headers are read with
@@ -23,6 +24,7 @@
 #include "npy/file.h"
 #include "npy/header.h"
 #include "npy/literal.h"
+#include "npy/memory.h"
 #include "npy/predicted.h"
 #include "npy/reader.h"
 #include "npy/region.h"

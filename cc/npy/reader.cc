@@ -1,11 +1,13 @@
 #include "npy/reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "npy/convert.h"
+#include "npy/memory.h"
 #include "npy/text.h"
 
 namespace tfnpy {
@@ -35,15 +37,26 @@ const char* MemorySource::View(uint64_t offset, size_t n) {
   return data_ + offset;
 }
 
+namespace {
+
+// A new allocation of n bytes, kept in *list (freed with the arena), or
+// nullptr if memory runs out.
+char* Keep(std::vector<std::unique_ptr<char[]>>* list, size_t n) {
+  std::unique_ptr<char[]> p(NewBytes(n));
+  if (p == nullptr || !Growing(sizeof(p), "an arena's list", [&] { list->push_back(std::move(p)); }).ok()) {
+    return nullptr;  // push_back left p as it was: freed here.
+  }
+  return list->back().get();
+}
+
+}  // namespace
+
 char* Arena::Allocate(size_t n) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (n > kBlock / 4) {  // Large: an allocation of its own.
-    large_.emplace_back(new char[n]);
-    return large_.back().get();
-  }
+  if (n > kBlock / 4) return Keep(&large_, n);  // Large: an allocation of its own.
   n = (n + 15) & ~size_t{15};
-  if (used_ + n > kBlock) {
-    blocks_.emplace_back(new char[kBlock]);
+  if (blocks_.empty() || used_ + n > kBlock) {  // None yet (n may be 0), or full.
+    if (Keep(&blocks_, kBlock) == nullptr) return nullptr;
     used_ = 0;
   }
   char* p = blocks_.back().get() + used_;
@@ -134,7 +147,7 @@ Status NpyReader::Open(ByteSource* source, const Limits& limits, Arena* arena) {
   std::unique_ptr<char[]> longer;
   if (pre.data_offset > got && !at_end) {
     // The header is longer than the first read (bounded by max_header_size).
-    longer.reset(new char[pre.data_offset]);
+    TFNPY_RETURN_IF_ERROR(AllocateBytes(pre.data_offset, "the header", &longer));
     std::memcpy(longer.get(), first, got);
     size_t more = 0;
     TFNPY_RETURN_IF_ERROR(source->Read(
@@ -154,8 +167,9 @@ Status NpyReader::Open(ByteSource* source, const Limits& limits, Arena* arena) {
       char* keep_at;
       if (arena != nullptr) {
         keep_at = arena->Allocate(keep);
+        if (keep_at == nullptr) return OutOfMemory(keep, "the bytes of the first read");
       } else {
-        owned_.reset(new char[keep]);
+        TFNPY_RETURN_IF_ERROR(AllocateBytes(keep, "the bytes of the first read", &owned_));
         keep_at = owned_.get();
       }
       std::memcpy(keep_at, first + header_.data_offset, keep);
@@ -250,7 +264,7 @@ Status NpyReader::Gather(const Selection& sel, char* target) {
     } else {
       const char* src = Held(begin, end - begin);
       if (src == nullptr) {
-        if (scratch == nullptr) scratch.reset(new char[kMaxSpan]);
+        if (scratch == nullptr) TFNPY_RETURN_IF_ERROR(AllocateBytes(kMaxSpan, "a read buffer", &scratch));
         TFNPY_RETURN_IF_ERROR(Fetch(begin, end - begin, scratch.get()));
         src = scratch.get();
       }
@@ -274,7 +288,16 @@ Status NpyReader::Gather(const Selection& sel, char* target) {
       }
       if (gap <= kMaxGap && offset + length - begin <= kMaxSpan) {
         if (gapless) {
-          // Turn the gapless span into a gapped one: list its runs.
+          // Turn the gapless span into a gapped one: list its runs. A span
+          // holds at most kMaxSpan / len + 1 of them, the selection
+          // data_bytes / len: room for that many, reserved once, so the
+          // pushes below never allocate.
+          if (offsets.capacity() == 0) {
+            const uint64_t most = std::min(sel.array.data_bytes / len, kMaxSpan / len + 1);
+            TFNPY_RETURN_IF_ERROR(Growing(most * sizeof(uint64_t), "the runs of a region", [&] {
+              offsets.reserve(static_cast<size_t>(most));
+            }));
+          }
           for (uint64_t o = begin; o < end; o += len) offsets.push_back(o);
           gapless = false;
         }
@@ -324,7 +347,8 @@ Status NpyReader::ReadInto(const Selection& sel, void* dst, size_t dst_size, con
   std::unique_ptr<char[]> scratch;
   char* target = out;
   if (!CanDecodeInPlace(a)) {
-    scratch.reset(new char[a.data_bytes]);
+    // Fortran order: read, then transpose into dst.
+    TFNPY_RETURN_IF_ERROR(AllocateBytes(a.data_bytes, "the array before its transposition", &scratch));
     target = scratch.get();
   }
   if (sel.whole) {

@@ -96,7 +96,8 @@ class Arena {
   Arena() = default;
   Arena(const Arena&) = delete;
   Arena& operator=(const Arena&) = delete;
-  // n bytes, valid until the arena is destroyed.
+  // n bytes (n may be 0), valid until the arena is destroyed; nullptr if
+  // memory runs out.
   char* Allocate(size_t n);
 
  private:

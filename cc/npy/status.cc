@@ -31,6 +31,7 @@ const char* CodeName(Code code) {
     case Code::kBadDeflate: return "bad_deflate";
     case Code::kCrcMismatch: return "crc_mismatch";
     case Code::kBadString: return "bad_string";
+    case Code::kOutOfMemory: return "out_of_memory";
   }
   return "unknown";
 }

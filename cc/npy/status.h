@@ -1,7 +1,8 @@
 // Status and error codes of the framework-free .npy core.
 //
 // Nothing in cc/npy throws or aborts on bad input: every entry point returns
-// a Status, and a failed call leaves its outputs unspecified.
+// a Status, and a failed call leaves its outputs unspecified. A failed
+// allocation is kOutOfMemory (memory.h says which ones are checked).
 #ifndef TFNPY_CC_NPY_STATUS_H_
 #define TFNPY_CC_NPY_STATUS_H_
 
@@ -41,8 +42,9 @@ enum class Code : uint8_t {
   kBadDeflate,        // A deflated member is not a valid deflate stream or inflates to another size than declared.
   kCrcMismatch,       // A member's bytes do not have the CRC-32 its archive records.
   kBadString,         // A U array element holds a value that is not a Unicode code point.
+  kOutOfMemory,       // An allocation failed; the message names what was allocated and its size.
 };
-constexpr int kNumCodes = static_cast<int>(Code::kBadString) + 1;
+constexpr int kNumCodes = static_cast<int>(Code::kOutOfMemory) + 1;
 
 // Short stable name of a code, e.g. kBadMagic -> "bad_magic".
 const char* CodeName(Code code);

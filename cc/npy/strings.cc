@@ -2,9 +2,10 @@
 #include "npy/strings.h"
 
 #include <cstring>
+#include <memory>
 #include <string>
-#include <vector>
 
+#include "npy/memory.h"
 #include "npy/text.h"
 
 namespace tfnpy {
@@ -75,13 +76,15 @@ Status ForEachString(const Selection& sel, const char* data, size_t size, String
       const char* p = data + i * item;
       size_t len = static_cast<size_t>(item);
       while (len > 0 && p[len - 1] == '\0') --len;
-      sink->Put(i, p, len);
+      TFNPY_RETURN_IF_ERROR(sink->Put(i, p, len));
     }
     return Status::Ok();
   }
   // U: native-order uint32 code units.
   const uint64_t chars = item / 4;
-  std::vector<char> utf8(static_cast<size_t>(MaxUtf8Bytes(item)));
+  if (n == 0) return Status::Ok();  // No element: no buffer (an empty array may declare any width).
+  std::unique_ptr<char[]> utf8;
+  TFNPY_RETURN_IF_ERROR(AllocateBytes(MaxUtf8Bytes(item), "one element's UTF-8", &utf8));
   for (uint64_t i = 0; i < n; ++i) {
     const char* p = data + i * item;
     uint64_t len = chars;
@@ -101,9 +104,9 @@ Status ForEachString(const Selection& sel, const char* data, size_t size, String
                           (cp > 0x10FFFF ? "above U+10FFFF" : "a surrogate, D800-DFFF") +
                           "): it has no UTF-8 form");
       }
-      out += EncodeUtf8(cp, utf8.data() + out);
+      out += EncodeUtf8(cp, utf8.get() + out);
     }
-    sink->Put(i, utf8.data(), out);
+    TFNPY_RETURN_IF_ERROR(sink->Put(i, utf8.get(), out));
   }
   return Status::Ok();
 }

@@ -19,11 +19,12 @@
 namespace tfnpy {
 
 // Receives each element, in C order: its index in the (selected) array and
-// its bytes, valid only during the call.
+// its bytes, valid only during the call. A sink that cannot take it (its
+// allocation failed: kOutOfMemory) returns an error, which stops the walk.
 class StringSink {
  public:
   virtual ~StringSink() = default;
-  virtual void Put(uint64_t index, const char* data, size_t size) = 0;
+  virtual Status Put(uint64_t index, const char* data, size_t size) = 0;
 };
 
 // Longest UTF-8 form of one U item of `itemsize` bytes: itemsize (each code
@@ -36,7 +37,8 @@ inline uint64_t MaxUtf8Bytes(uint64_t itemsize) { return itemsize; }
 // is no Unicode scalar value (above U+10FFFF, or a surrogate D800-DFFF) is
 // kBadString naming the element (its index in the whole array: sel.lo
 // added), the character and the value in hex; elements before it have been
-// put. kBadArgument for a non-string array or a short buffer.
+// put. kBadArgument for a non-string array or a short buffer; the sink's
+// error if it fails.
 Status ForEachString(const Selection& sel, const char* data, size_t size, StringSink* sink);
 
 // UTF-8 of code point `cp` (a Unicode scalar value) at out (room for 4);

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
+#include "npy/memory.h"
 #include "npy/text.h"
 
 namespace tfnpy {
@@ -88,6 +90,12 @@ std::string Cp437ToUtf8(const char* p, size_t n) {
   }
   return out;
 }
+
+// zlib's allocations, through the core's (and its test hook).
+voidpf ZlibAlloc(voidpf, uInt items, uInt size) {
+  return AllocationAllowed() ? std::malloc(static_cast<size_t>(items) * size) : Z_NULL;
+}
+void ZlibFree(voidpf, voidpf p) { std::free(p); }
 
 Status Corrupt(const std::string& what) { return Status(Code::kZipCorrupt, "corrupt zip archive: " + what); }
 
@@ -205,6 +213,19 @@ Status ZipArchive::ReadExactly(uint64_t offset, size_t n, char* dst, const char*
   return Status::Ok();
 }
 
+char* ZipArchive::Held::Reset(size_t n, Arena* arena) {
+  char* p;
+  if (arena != nullptr) {
+    p = arena->Allocate(n);
+  } else {
+    owned.reset(NewBytes(n));
+    p = owned.get();
+  }
+  bytes = p;
+  size = p != nullptr ? n : 0;
+  return p;
+}
+
 Status ZipArchive::Open(ByteSource* source, Arena* arena) {
   source_ = source;
   arena_ = arena;
@@ -219,7 +240,11 @@ Status ZipArchive::Open(ByteSource* source, Arena* arena) {
     char scratch[kHeadRead];
     size_t got = 0;
     TFNPY_RETURN_IF_ERROR(source->Read(0, kHeadRead, scratch, &got));
-    std::memcpy(head_.Reset(got, arena), scratch, got);
+    if (got > 0) {  // An empty file keeps nothing.
+      char* head = head_.Reset(got, arena);
+      if (head == nullptr) return OutOfMemory(got, "the archive's first bytes");
+      std::memcpy(head, scratch, got);
+    }
     if (got < kHeadRead) {
       size_ = got;
     } else if (!source->Size(&size_) || size_ < got) {
@@ -230,17 +255,24 @@ Status ZipArchive::Open(ByteSource* source, Arena* arena) {
     return Status(Code::kNotZip, "not a zip archive: " + Num(size_) +
                                      " bytes, fewer than an end-of-central-directory record (22)");
   }
-  // The end record: within the last 22 + 65535 bytes (its comment's limit),
-  // with the zip64 records before it. Most archives have no comment, so the
-  // last kTailRead bytes are read first, and all of those only if needed.
-  const uint64_t full_n = std::min<uint64_t>(size_, kEndSize + 65535 + kEnd64Size + kLocator64Size);
+  // The end record, found as Python's zipfile (np.load's reader) finds it:
+  // the last 22 bytes if they are one without a comment, else the last
+  // signature in the last 22 + 65535 bytes (its comment's limit), which needs
+  // 22 bytes after it; a comment length running past the end of the file is
+  // cut there. The zip64 records come before it. Most archives have no
+  // comment, so the last kTailRead bytes are read first, and all only if needed.
+  const uint64_t window = std::min<uint64_t>(size_, kEndSize + 65535);
+  const uint64_t full_n = std::min<uint64_t>(size_, window + kEnd64Size + kLocator64Size);
   const char* tail = nullptr;
+  uint64_t tail_n = 0;
   int64_t at = -1;
-  for (uint64_t tail_n : {std::min<uint64_t>(full_n, kTailRead), full_n}) {
+  for (uint64_t n : {std::min<uint64_t>(full_n, kTailRead), full_n}) {
+    tail_n = n;
     tail_offset_ = size_ - tail_n;
     tail = ViewAt(tail_offset_, static_cast<size_t>(tail_n));
     if (tail == nullptr) {
       char* into = tail_.Reset(static_cast<size_t>(tail_n), nullptr);
+      if (into == nullptr) return OutOfMemory(tail_n, "the archive's end records");
       size_t got = 0;
       TFNPY_RETURN_IF_ERROR(source->Read(tail_offset_, tail_.size, into, &got));
       if (got != tail_.size) {
@@ -249,76 +281,115 @@ Status ZipArchive::Open(ByteSource* source, Arena* arena) {
       }
       tail = into;
     }
-    // The last signature whose comment fits in the archive. A shorter tail
-    // finds the one the whole tail would, or none.
+    const uint64_t last = tail_n - kEndSize;
     at = -1;
-    for (int64_t i = static_cast<int64_t>(tail_n - kEndSize); i >= 0; --i) {
-      if (U32(tail + i) == kEndSig && U16(tail + i + 20) <= tail_n - i - kEndSize) {
-        at = i;
-        break;
+    if (U32(tail + last) == kEndSig && U16(tail + tail_n - 2) == 0) {
+      at = static_cast<int64_t>(last);
+    } else {
+      const int64_t lo = static_cast<int64_t>(tail_n - std::min(tail_n, window));
+      for (int64_t i = static_cast<int64_t>(tail_n - 4); i >= lo; --i) {
+        if (U32(tail + i) == kEndSig) {
+          at = i;
+          break;
+        }
       }
     }
     // Found, with room before it for the zip64 records, or nothing more to read.
-    if ((at >= static_cast<int64_t>(kLocator64Size + kEnd64Size) || tail_offset_ == 0) && at >= 0) break;
+    if (at >= 0 && (at >= static_cast<int64_t>(kLocator64Size + kEnd64Size) || tail_offset_ == 0)) break;
     if (tail_n == full_n) break;
   }
   if (at < 0) {
     return Status(Code::kNotZip,
                   "not a zip archive: no end-of-central-directory record (\"PK\\x05\\x06\") in its last " +
-                      Num(full_n) + " bytes");
+                      Num(window) + " bytes");
+  }
+  const uint64_t end_pos = tail_offset_ + static_cast<uint64_t>(at);
+  if (tail_n - static_cast<uint64_t>(at) < kEndSize) {
+    return Status(Code::kNotZip, "not a zip archive: its last end-of-central-directory signature "
+                                 "(\"PK\\x05\\x06\"), at offset " + Num(end_pos) + ", is " +
+                                     Num(size_ - end_pos) + " bytes before the end of the file, too few for the "
+                                     "record (22)");
   }
   const char* end = tail + at;
-  const uint64_t end_pos = tail_offset_ + static_cast<uint64_t>(at);
-  comment_.assign(end + kEndSize, U16(end + 20));
-  uint64_t disk = U16(end + 4), cd_disk = U16(end + 6), n_disk = U16(end + 8), n_total = U16(end + 10);
-  uint64_t cd_size = U32(end + 12), cd_offset = U32(end + 16);
-  uint64_t records_start = end_pos;  // Where the directory must end.
+  comment_.assign(end + kEndSize, std::min<size_t>(U16(end + 20), static_cast<size_t>(tail_n - at - kEndSize)));
+  EndRecord r;
+  r.disk = U16(end + 4);
+  r.cd_disk = U16(end + 6);
+  r.n_disk = U16(end + 8);
+  r.n_total = U16(end + 10);
+  r.cd_size = U32(end + 12);
+  r.cd_offset = U32(end + 16);
+  r.records_start = end_pos;
   // zip64: a locator just before the end record, the zip64 end record just
-  // before the locator (where zipfile looks for it).
+  // before the locator (where zipfile looks for them).
   if (at >= static_cast<int64_t>(kLocator64Size) && U32(end - kLocator64Size) == kLocator64Sig) {
     const char* loc = end - kLocator64Size;
-    if (U32(loc + 16) > 1) {
+    if (U32(loc + 4) != 0 || U32(loc + 16) > 1) {
       return Status(Code::kZipUnsupported, "archive spans " + Num(U32(loc + 16)) +
-                                               " disks; only single-file archives are read");
+                                               " disks (its zip64 end record is on disk " + Num(U32(loc + 4)) +
+                                               "); only single-file archives are read");
     }
-    if (at < static_cast<int64_t>(kLocator64Size + kEnd64Size) ||
-        U32(loc - kEnd64Size) != kEnd64Sig) {
+    if (at < static_cast<int64_t>(kLocator64Size + kEnd64Size) || U32(loc - kEnd64Size) != kEnd64Sig) {
       return Corrupt("a zip64 locator but no zip64 end-of-central-directory record before it");
     }
     const char* e64 = loc - kEnd64Size;
-    disk = U32(e64 + 16);
-    cd_disk = U32(e64 + 20);
-    n_disk = U64(e64 + 24);
-    n_total = U64(e64 + 32);
-    cd_size = U64(e64 + 40);
-    cd_offset = U64(e64 + 48);
-    records_start = end_pos - kLocator64Size - kEnd64Size;
+    r.disk = U32(e64 + 16);
+    r.cd_disk = U32(e64 + 20);
+    r.n_disk = U64(e64 + 24);
+    r.n_total = U64(e64 + 32);
+    r.cd_size = U64(e64 + 40);
+    r.cd_offset = U64(e64 + 48);
+    r.records_start = end_pos - kLocator64Size - kEnd64Size;
   }
-  if (disk != 0 || cd_disk != 0 || n_disk != n_total) {
-    return Status(Code::kZipUnsupported, "archive spans several disks (disk " + Num(disk) +
-                                             ", directory on disk " + Num(cd_disk) +
-                                             "); only single-file archives are read");
+  Status s = ReadDirectory(r);
+  // zipfile reads an archive whatever disk numbers its end record gives;
+  // so do we, but a directory that does not parse then may be on another disk.
+  if (!s.ok() && (r.disk != 0 || r.cd_disk != 0)) {
+    s = Status(s.code(), s.message() + " (the end record says disk " + Num(r.disk) + ", directory on disk " +
+                             Num(r.cd_disk) + ": part of a multi-disk archive? only single-file archives are read)");
   }
+  return s;
+}
+
+Status ZipArchive::ReadDirectory(const EndRecord& r) {
+  const uint64_t cd_size = r.cd_size, cd_offset = r.cd_offset;
   // Bytes before the archive (a self-extracting stub): the directory ends
   // where the end records start, as zipfile reckons.
-  if (cd_size > records_start || cd_offset > records_start - cd_size) {
+  if (cd_size > r.records_start || cd_offset > r.records_start - cd_size) {
     return Corrupt("central directory of " + Num(cd_size) + " bytes at offset " + Num(cd_offset) +
-                   " does not end before the end records at offset " + Num(records_start));
+                   " does not end before the end records at offset " + Num(r.records_start));
   }
-  const uint64_t base = records_start - cd_size - cd_offset;
+  const uint64_t base = r.records_start - cd_size - cd_offset;
   const uint64_t cd_start = cd_offset + base;
-  if (n_total > cd_size / kCentralSize) {
-    return Corrupt("end record declares " + Num(n_total) + " members, a directory of " + Num(cd_size) +
-                   " bytes holds at most " + Num(cd_size / kCentralSize));
-  }
-  std::string cd_copy;
+  std::unique_ptr<char[]> cd_copy;
   const char* cd = ViewAt(cd_start, static_cast<size_t>(cd_size));
   if (cd == nullptr) {
-    cd_copy.resize(static_cast<size_t>(cd_size));
-    TFNPY_RETURN_IF_ERROR(ReadExactly(cd_start, cd_copy.size(), &cd_copy[0], "central directory"));
-    cd = cd_copy.data();
+    TFNPY_RETURN_IF_ERROR(AllocateBytes(cd_size, "the central directory", &cd_copy));
+    TFNPY_RETURN_IF_ERROR(ReadExactly(cd_start, static_cast<size_t>(cd_size), cd_copy.get(), "central directory"));
+    cd = cd_copy.get();
   }
-  entries_.reserve(static_cast<size_t>(n_total));
+  // The entries and their names take about as much memory again as the
+  // directory, and a vector of its size, one entry per 46 bytes at most.
+  const uint64_t most = cd_size / kCentralSize;
+  Status s;
+  TFNPY_RETURN_IF_ERROR(Growing(cd_size + most * sizeof(ZipEntry), "the central directory's entries",
+                                [&] { s = ParseEntries(cd, cd_start, cd_size, base, std::max(r.n_total, r.n_disk)); }));
+  TFNPY_RETURN_IF_ERROR(s);
+  // The member count, as the end record gives it: zipfile goes by the
+  // directory's size alone; a count on this disk that differs from the
+  // total (one of them damaged) is read as zipfile reads it, if either
+  // matches the directory.
+  if (entries_.size() != r.n_total && entries_.size() != r.n_disk) {
+    return Corrupt("end record declares " + Num(r.n_total) + " members" +
+                   (r.n_disk != r.n_total ? " (" + Num(r.n_disk) + " on this disk)" : std::string()) +
+                   ", the central directory holds " + Num(entries_.size()));
+  }
+  return Status::Ok();
+}
+
+Status ZipArchive::ParseEntries(const char* cd, uint64_t cd_start, uint64_t cd_size, uint64_t base,
+                                uint64_t declared) {
+  entries_.reserve(static_cast<size_t>(std::min(declared, cd_size / kCentralSize)));
   size_t i = 0;
   while (i < cd_size) {
     const auto what = [&] { return "central directory entry " + Num(entries_.size()); };
@@ -343,15 +414,11 @@ Status ZipArchive::Open(ByteSource* source, Arena* arena) {
                                      &e.compressed_size, &e.header_offset));
     if (e.header_offset > UINT64_MAX - base || e.header_offset + base >= cd_start) {
       return Corrupt("member " + Name(e.name) + " has its local header at offset " + Num(e.header_offset) +
-                     ", past the central directory's start at " + Num(cd_offset));
+                     ", past the central directory's start at " + Num(cd_start - base));
     }
     e.header_offset += base;
     entries_.push_back(std::move(e));
     i += kCentralSize + name_n + extra_n + comment_n;
-  }
-  if (entries_.size() != n_total) {
-    return Corrupt("end record declares " + Num(n_total) + " members, the central directory holds " +
-                   Num(entries_.size()));
   }
   // Each member ends where the next one (by offset) starts, as zipfile
   // checks: members that share bytes are refused when read.
@@ -426,7 +493,6 @@ struct ZipMember::Impl {
   ~Impl() {
     if (stream_ready) inflateEnd(&zs);
   }
-  std::string What() const { return "member " + Name(entry.name); }
 
   // Extends the CRC over bytes [offset, offset + n) just read into p: from
   // crc_pos on, after any bytes before offset that the archive holds in
@@ -450,20 +516,22 @@ struct ZipMember::Impl {
       char got[16], want[16];
       std::snprintf(got, sizeof(got), "%08x", crc);
       std::snprintf(want, sizeof(want), "%08x", entry.crc);
-      return Status(Code::kCrcMismatch, What() + ": CRC-32 of its " + Num(entry.size) + " bytes is " + got +
-                                            ", the archive records " + want);
+      return Status(Code::kCrcMismatch,
+                    "CRC-32 of its " + Num(entry.size) + " bytes is " + got + ", the archive records " + want);
     }
     return Status::Ok();
   }
 
   Status StartStream() {
     if (stream_ready) {
-      if (inflateReset(&zs) != Z_OK) return Status(Code::kBadDeflate, What() + ": cannot reset zlib");
+      if (inflateReset(&zs) != Z_OK) return Status(Code::kBadDeflate, "zlib could not restart inflating");
     } else {
       zs = z_stream{};
-      if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
-        return Status(Code::kBadDeflate, What() + ": zlib could not start inflating (out of memory?)");
-      }
+      zs.zalloc = ZlibAlloc;
+      zs.zfree = ZlibFree;
+      const int r = inflateInit2(&zs, -MAX_WBITS);
+      if (r == Z_MEM_ERROR) return OutOfMemory(sizeof(z_stream) + 7160, "zlib's inflate state");
+      if (r != Z_OK) return Status(Code::kBadDeflate, "zlib could not start inflating (error " + Num(r) + ")");
       stream_ready = true;
     }
     zs.avail_in = 0;
@@ -484,12 +552,12 @@ struct ZipMember::Impl {
       zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(v));
       zs.avail_in = static_cast<uInt>(std::min<uint64_t>(left, 1u << 30));
     } else {
-      if (in_buf == nullptr) in_buf.reset(new char[kChunk]);
+      if (in_buf == nullptr) TFNPY_RETURN_IF_ERROR(AllocateBytes(kChunk, "a buffer of compressed bytes", &in_buf));
       const size_t want = static_cast<size_t>(std::min<uint64_t>(left, kChunk));
       size_t got = 0;
       TFNPY_RETURN_IF_ERROR(archive->ReadAt(at, want, in_buf.get(), &got));
       if (got != want) {
-        return Status(Code::kDataLoss, What() + ": archive shrank while being read: expected " + Num(want) +
+        return Status(Code::kDataLoss, "archive shrank while being read: expected " + Num(want) +
                                            " compressed bytes at offset " + Num(at) + ", got " + Num(got));
       }
       zs.next_in = reinterpret_cast<Bytef*>(in_buf.get());
@@ -520,10 +588,10 @@ struct ZipMember::Impl {
         break;
       }
       if (r != Z_OK && !(r == Z_BUF_ERROR && made > 0)) {
+        if (r == Z_MEM_ERROR) return WindowOutOfMemory();
         if (r == Z_BUF_ERROR && zs.avail_in == 0 && in_pos == entry.compressed_size) return Short();
-        return Status(Code::kBadDeflate, What() + ": invalid deflate data after " + Num(out_pos) +
-                                             " uncompressed bytes (zlib: " + (zs.msg ? zs.msg : "error " + Num(r)) +
-                                             ")");
+        return Status(Code::kBadDeflate, "invalid deflate data after " + Num(out_pos) + " uncompressed bytes (zlib: " +
+                                             (zs.msg ? zs.msg : "error " + Num(r)) + ")");
       }
     }
     if (out_pos == entry.size) return Finish();
@@ -531,10 +599,11 @@ struct ZipMember::Impl {
   }
 
   Status Short() const {
-    return Status(Code::kBadDeflate, What() + " declares " + Num(entry.size) + " bytes but inflates to " +
-                                         Num(out_pos) + " from its " + Num(entry.compressed_size) +
-                                         " compressed bytes");
+    return Status(Code::kBadDeflate, "its " + Num(entry.compressed_size) + " compressed bytes inflate to " +
+                                         Num(out_pos) + ", not the " + Num(entry.size) + " declared");
   }
+  // zlib allocates its window in the first inflate call that needs it.
+  static Status WindowOutOfMemory() { return OutOfMemory(1 << MAX_WBITS, "zlib's inflate window"); }
 
   // At the declared size: the stream must end here.
   Status Finish() {
@@ -546,16 +615,17 @@ struct ZipMember::Impl {
         zs.avail_out = 1;
         const int r = inflate(&zs, Z_NO_FLUSH);
         if (zs.avail_out == 0) {
-          return Status(Code::kBadDeflate, What() + " declares " + Num(entry.size) +
-                                               " bytes but inflates to more");
+          return Status(Code::kBadDeflate, "its compressed bytes inflate to more than the " + Num(entry.size) +
+                                               " declared");
         }
         if (r == Z_STREAM_END) break;
         if (r != Z_OK) {
+          if (r == Z_MEM_ERROR) return WindowOutOfMemory();
           if (zs.avail_in == 0 && in_pos == entry.compressed_size) {
-            return Status(Code::kBadDeflate, What() + ": its deflate stream does not end after the declared " +
-                                                 Num(entry.size) + " bytes (the compressed data ends first)");
+            return Status(Code::kBadDeflate, "its deflate stream does not end after the declared " + Num(entry.size) +
+                                                 " bytes (the compressed data ends first)");
           }
-          return Status(Code::kBadDeflate, What() + ": invalid deflate data at its declared end (zlib: " +
+          return Status(Code::kBadDeflate, "invalid deflate data at its declared end (zlib: " +
                                                (zs.msg ? zs.msg : "error " + Num(r)) + ")");
         }
       }
@@ -568,7 +638,7 @@ struct ZipMember::Impl {
   Status SkipTo(uint64_t offset) {
     if (!stream_ready || offset < out_pos) TFNPY_RETURN_IF_ERROR(StartStream());
     while (out_pos < offset) {
-      if (skip_buf == nullptr) skip_buf.reset(new char[kChunk]);
+      if (skip_buf == nullptr) TFNPY_RETURN_IF_ERROR(AllocateBytes(kChunk, "a buffer of skipped bytes", &skip_buf));
       const size_t k = static_cast<size_t>(std::min<uint64_t>(offset - out_pos, kChunk));
       TFNPY_RETURN_IF_ERROR(Inflate(skip_buf.get(), k));
     }
@@ -629,7 +699,7 @@ Status ZipMember::Read(uint64_t offset, size_t n, char* dst, size_t* got) {
       size_t g = 0;
       TFNPY_RETURN_IF_ERROR(m.archive->ReadAt(m.data_start + offset + done, k, dst + done, &g));
       if (g != k) {
-        return Status(Code::kDataLoss, m.What() + ": archive shrank while being read: expected " + Num(k) +
+        return Status(Code::kDataLoss, "archive shrank while being read: expected " + Num(k) +
                                            " bytes at offset " + Num(m.data_start + offset + done) + ", got " +
                                            Num(g));
       }
@@ -662,7 +732,8 @@ Status ZipMember::Verify() {
     return m.CheckCrc();
   }
   if (m.crc_pos < m.entry.size) {
-    std::unique_ptr<char[]> buf(new char[kChunk]);
+    std::unique_ptr<char[]> buf;
+    TFNPY_RETURN_IF_ERROR(AllocateBytes(kChunk, "a buffer of bytes to checksum", &buf));
     while (m.crc_pos < m.entry.size) {
       const size_t k = static_cast<size_t>(std::min<uint64_t>(m.entry.size - m.crc_pos, kChunk));
       size_t g = 0;
@@ -745,11 +816,11 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out, bool verify_crc
   }
   // The name and extra field: after h, else (longer than usual) read whole.
   const char* rest = h + kLocalSize;
-  std::string longer;
+  std::unique_ptr<char[]> longer;
   if (first - kLocalSize < name_n + extra_n) {
-    longer.resize(name_n + extra_n);
-    TFNPY_RETURN_IF_ERROR(ReadExactly(e.header_offset + kLocalSize, longer.size(), &longer[0], "local header"));
-    rest = longer.data();
+    TFNPY_RETURN_IF_ERROR(AllocateBytes(name_n + extra_n, "a local header", &longer));
+    TFNPY_RETURN_IF_ERROR(ReadExactly(e.header_offset + kLocalSize, name_n + extra_n, longer.get(), "local header"));
+    rest = longer.get();
   }
   const uint16_t flags = U16(h + 6);
   // As the central entry's name was decoded: as UTF-8 if flagged, else from CP437.
@@ -791,8 +862,10 @@ Status ZipArchive::OpenMember(const ZipEntry& e, ZipMember* out, bool verify_crc
   // In the arena when there is one: a batch of small archives allocated and
   // freed one state per member from two threads, measurably.
   static_assert(alignof(ZipMember::Impl) <= 16, "Arena::Allocate aligns to 16 bytes");
-  ZipMember::Impl* impl = arena_ != nullptr ? new (arena_->Allocate(sizeof(ZipMember::Impl))) ZipMember::Impl
-                                            : new ZipMember::Impl;
+  void* room = arena_ != nullptr ? arena_->Allocate(sizeof(ZipMember::Impl))
+                                 : (AllocationAllowed() ? ::operator new(sizeof(ZipMember::Impl), std::nothrow) : nullptr);
+  if (room == nullptr) return OutOfMemory(sizeof(ZipMember::Impl), "a member's reading state");
+  ZipMember::Impl* impl = new (room) ZipMember::Impl;
   impl->in_arena = arena_ != nullptr;
   out->impl_.reset(impl);
   out->impl_->archive = this;

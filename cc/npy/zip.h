@@ -181,6 +181,17 @@ class ZipArchive {
   bool complete() const { return size_ > 0 && head_.size == size_; }
 
  private:
+  // What the end records (zip64's if there are) say.
+  struct EndRecord {
+    uint64_t disk = 0, cd_disk = 0;   // This disk's number, the directory's.
+    uint64_t n_disk = 0, n_total = 0; // Entries on this disk, in all.
+    uint64_t cd_size = 0, cd_offset = 0;
+    uint64_t records_start = 0;       // Where the end records start: the directory ends there.
+  };
+  Status ReadDirectory(const EndRecord& r);
+  // The entries of the directory at cd (cd_size bytes, from cd_start);
+  // allocates, and throws std::bad_alloc if that fails (ReadDirectory catches it).
+  Status ParseEntries(const char* cd, uint64_t cd_start, uint64_t cd_size, uint64_t base, uint64_t declared);
   Status ReadExactly(uint64_t offset, size_t n, char* dst, const char* what);
   Status CheckDescriptor(const ZipEntry& e, uint64_t data_start, bool wide);
 
@@ -195,12 +206,8 @@ class ZipArchive {
     std::unique_ptr<char[]> owned;
     const char* bytes = nullptr;
     size_t size = 0;
-    char* Reset(size_t n, Arena* arena) {
-      char* p = arena != nullptr ? arena->Allocate(n) : (owned.reset(new char[n]), owned.get());
-      bytes = p;
-      size = n;
-      return p;
-    }
+    // Room for n bytes, or nullptr (holding nothing) if it cannot be had.
+    char* Reset(size_t n, Arena* arena);
   };
   Held head_;
   Held tail_;

@@ -43,8 +43,15 @@ class Bytes {
   Py_buffer view_;
 };
 
-void Check(const Status& s) {
-  if (!s.ok()) throw py::value_error(s.message());
+// A failed allocation is MemoryError (as numpy's), naming `op`; anything
+// else ValueError.
+void Check(const Status& s, const char* op = "") {
+  if (s.ok()) return;
+  if (s.code() == Code::kOutOfMemory) {
+    PyErr_SetString(PyExc_MemoryError, (op + s.message()).c_str());
+    throw py::error_already_set();
+  }
+  throw py::value_error(s.message());
 }
 
 Limits MakeLimits(int64_t max_header_size) {
@@ -107,17 +114,23 @@ py::array Loads(const py::object& data, int64_t max_header_size) {
   MemorySource source(b.data(), b.size());
   NpyReader reader;
   Selection sel;
-  Check(reader.Open(&source, MakeLimits(max_header_size)));
+  Check(reader.Open(&source, MakeLimits(max_header_size)), "loads: ");
   Check(reader.Select(Region(), &sel));
   const Header& h = sel.array;
   std::vector<py::ssize_t> shape(h.dims, h.dims + h.ndims);
-  py::array out(py::dtype(NativeDescr(h)), shape);
+  py::array out;
+  try {
+    out = py::array(py::dtype(NativeDescr(h)), shape);
+  } catch (py::error_already_set& e) {
+    if (!e.matches(PyExc_MemoryError)) throw;
+    Check(OutOfMemory(h.data_bytes, "the array"), "loads: ");
+  }
   Status s;
   {
     py::gil_scoped_release release;
     s = reader.ReadInto(sel, out.mutable_data(), h.data_bytes);
   }
-  Check(s);
+  Check(s, "loads: ");
   return out;
 }
 
@@ -151,7 +164,7 @@ class CallableSource final : public ByteSource {
 py::list NpzMembers(ByteSource* source, int64_t max_header_size) {
   const Limits limits = MakeLimits(max_header_size);
   ZipArchive zip;
-  Check(zip.Open(source));
+  Check(zip.Open(source), "inspect: ");
   py::list out;
   for (const ZipEntry& e : zip.entries()) {
     py::dict d;

@@ -418,6 +418,53 @@ inline Status ReadRegion(tfnpy::ByteSource* source, const tfnpy::Region& region,
   return reader.ReadInto(*sel, out->data(), out->size(), fill);
 }
 
+// A source whose reads return nothing, whatever size it gives.
+class Silent : public tfnpy::ByteSource {
+ public:
+  explicit Silent(uint64_t size = 0) : size_(size) {}
+  Status Read(uint64_t, size_t, char*, size_t* got) override {
+    *got = 0;
+    return Status::Ok();
+  }
+  bool Size(uint64_t* size) override {
+    *size = size_;
+    return true;
+  }
+
+ private:
+  uint64_t size_;
+};
+
+// Runs `read` (which fills *out) with the core's k-th allocation made to
+// fail, for k = 0, 1, ... until a run needs no more: every run that met a
+// failed allocation gives kOutOfMemory naming a size, never a crash, a leak
+// or another error; the first that met none gives what the unhindered run
+// gives. Returns how many allocations the read takes.
+template <typename F>
+int EveryAllocationFails(F read) {
+  std::vector<unsigned char> want;
+  tfnpy::FailAllocationsAfter(-1);
+  const Status base = read(&want);
+  for (int k = 0; k < 1000; ++k) {
+    tfnpy::FailAllocationsAfter(k);
+    std::vector<unsigned char> got;
+    const Status s = read(&got);
+    const bool failed = tfnpy::AllocationFailed();
+    tfnpy::FailAllocationsAfter(-1);
+    if (failed) {
+      SCOPE("allocation " + std::to_string(k) + " failing");
+      CHECK_ERROR(s, Code::kOutOfMemory, "out of memory: cannot allocate ");
+      continue;
+    }
+    CHECK_EQ(Str(s.code()), Str(base.code()));
+    CHECK_EQ(s.message(), base.message());
+    CHECK(got == want);
+    return k;
+  }
+  Fail(__FILE__, __LINE__, "more than 1000 allocations");
+  return -1;
+}
+
 }  // namespace tfnpy_test
 
 #endif  // TFNPY_CC_TESTS_HARNESS_H_

@@ -21,9 +21,10 @@ std::string Ucs4(const std::vector<uint32_t>& cps, size_t n, bool little) {
 
 struct Collect final : tfnpy::StringSink {
   std::vector<std::string> got;
-  void Put(uint64_t index, const char* data, size_t size) override {
+  Status Put(uint64_t index, const char* data, size_t size) override {
     if (got.size() <= index) got.resize(index + 1);
     got[index].assign(data, size);
+    return Status::Ok();
   }
 };
 

@@ -262,8 +262,8 @@ TEST(ZipMemberFirstBytesAreReadOnceAndChecked) {
     Built bad = z;
     bad.bytes[at] ^= 0x40;
     std::vector<unsigned char> out;
-    CHECK_ERROR(ReadKey(bad.bytes, "big", &out, true), Code::kCrcMismatch, "member 'big.npy': CRC-32 of its");
-    CHECK_ERROR(ReadKey(bad.bytes, "big", &out), Code::kCrcMismatch, "member 'big.npy': CRC-32 of its");
+    CHECK_ERROR(ReadKey(bad.bytes, "big", &out, true), Code::kCrcMismatch, "CRC-32 of its 320128 bytes");
+    CHECK_ERROR(ReadKey(bad.bytes, "big", &out), Code::kCrcMismatch, "CRC-32 of its 320128 bytes");
     // Without verify_crc: the member's bytes as they are.
     std::vector<unsigned char> good;
     if (CHECK_OK(ReadKey(bad.bytes, "big", &out, true, Region(), Limits(), nullptr, false)) &&
@@ -292,7 +292,7 @@ TEST(ZipWithoutCrcCheckEveryOtherCheckStays) {
   Spec d{"x.npy", SmallNpy(), 8};
   d.compressed = Deflate(SmallNpy().substr(0, 200));
   CHECK_ERROR(ReadKey(Zip({d}).bytes, "x", &out, false, Region(), Limits(), nullptr, false), Code::kBadDeflate,
-              "inflates to 200");
+              "inflate to 200, not the 224 declared");
   // Headers that disagree.
   Built z = Zip({{"x.npy", SmallNpy()}});
   Set32(&z.bytes, z.local[0] + 18, 7);
@@ -366,7 +366,7 @@ TEST(ZipDeflatedRegionsInflateNoFurtherThanTheirEnd) {
   broken.compressed.resize(broken.compressed.size() / 2);
   const Built zb = Zip({broken});
   CHECK_OK(ReadKey(zb.bytes, "big", &out, false, r));
-  CHECK_ERROR(ReadKey(zb.bytes, "big", &out), Code::kBadDeflate, "declares 320128 bytes but inflates to");
+  CHECK_ERROR(ReadKey(zb.bytes, "big", &out), Code::kBadDeflate, "not the 320128 declared");
 }
 
 TEST(ZipHugeMemberOfZerosIsRefusedBeforeInflating) {
@@ -401,7 +401,7 @@ TEST(ZipHostileArchivesAreRefused) {
   {
     Built z = Zip({x});
     z.bytes[z.local[0] + 30 + 5 + 130] ^= 1;  // A data byte.
-    CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kCrcMismatch, "member 'x.npy': CRC-32 of its 224 bytes is");
+    CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kCrcMismatch, "CRC-32 of its 224 bytes is");
     Spec d = x;
     d.method = 8;
     Built zd = Zip({d});
@@ -481,9 +481,9 @@ TEST(ZipHostileArchivesAreRefused) {
   {
     Spec d{"x.npy", SmallNpy(), 8};
     d.declared = d.data.size() - 1;
-    CHECK_ERROR(ReadKey(Zip({d}).bytes, "x", &out), Code::kBadDeflate, "bytes but inflates to more");
+    CHECK_ERROR(ReadKey(Zip({d}).bytes, "x", &out), Code::kBadDeflate, "inflate to more than the 223 declared");
     d.declared = d.data.size() + 8;
-    CHECK_ERROR(ReadKey(Zip({d}).bytes, "x", &out), Code::kBadDeflate, "declares 232 bytes but inflates to 224");
+    CHECK_ERROR(ReadKey(Zip({d}).bytes, "x", &out), Code::kBadDeflate, "inflate to 224, not the 232 declared");
     Spec g{"x.npy", SmallNpy(), 8};
     g.compressed = std::string(40, '\xff');
     CHECK_ERROR(ReadKey(Zip({g}).bytes, "x", &out), Code::kBadDeflate, "invalid deflate data");
@@ -509,6 +509,130 @@ TEST(ZipHostileArchivesAreRefused) {
     CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kZipCorrupt,
                 "end record declares 1 members, the central directory holds 2");
   }
+}
+
+// Zero sizes: an empty archive, one shorter than an end record, a source
+// whose reads return nothing; with an arena (ReadNpz's batch path) or not.
+TEST(ZipEmptyAndSilentSources) {
+  for (bool arena : {false, true}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{21}}) {
+      SCOPE(std::to_string(n) + " bytes" + (arena ? ", arena" : ""));
+      tfnpy::Arena a;
+      FileLike file(std::string(n, 'P'));
+      ZipArchive zip;
+      CHECK_ERROR(zip.Open(&file, arena ? &a : nullptr), Code::kNotZip, "fewer than an end-of-central-directory record");
+      Buf buf(std::string(n, 'P'));
+      tfnpy::MemorySource memory(buf.p.get(), buf.n);
+      CHECK_ERROR(zip.Open(&memory, arena ? &a : nullptr), Code::kNotZip, "fewer than an end-of-central-directory");
+    }
+    for (uint64_t size : {uint64_t{0}, uint64_t{100000}}) {
+      SCOPE("silent source of " + std::to_string(size));
+      tfnpy::Arena a;
+      Silent silent(size);
+      ZipArchive zip;
+      CHECK_ERROR(zip.Open(&silent, arena ? &a : nullptr), Code::kNotZip, "");
+    }
+  }
+  // An empty member, stored or deflated: an empty file, not a .npy one.
+  for (uint16_t method : {0, 8}) {
+    std::vector<unsigned char> out;
+    CHECK_ERROR(ReadKey(Zip({{"x.npy", "", method}}).bytes, "x", &out, method == 8), Code::kTruncated, "");
+  }
+}
+
+// The end record is found and read as Python's zipfile (np.load's reader)
+// finds and reads it.
+TEST(ZipEndRecordAsZipfileReadsIt) {
+  const Spec x{"x.npy", SmallNpy()};
+  const Spec y{"y.npy", SmallNpy(), 8};
+  std::vector<unsigned char> out;
+  // Entries on this disk differ from the total: read if either is the
+  // directory's count (zipfile reads by the directory's size alone).
+  for (int which : {8, 10}) {
+    SCOPE(which == 8 ? "count on this disk damaged" : "total count damaged");
+    Built z = Zip({x, y});
+    z.bytes[z.end + which] = 7;
+    if (CHECK_OK(ReadKey(z.bytes, "y", &out))) CheckPattern(kF8, out, 12);
+    if (CHECK_OK(ReadKey(z.bytes, "x", &out, true))) CheckPattern(kF8, out, 12);
+  }
+  {
+    Built z = Zip({x, y});
+    z.bytes[z.end + 8] = 7;
+    z.bytes[z.end + 10] = 5;
+    CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kZipCorrupt,
+                "end record declares 5 members (7 on this disk), the central directory holds 2");
+  }
+  // Disk numbers zipfile does not look at: read if the directory is there;
+  // said when it is not.
+  {
+    Built z = Zip({x});
+    z.bytes[z.end + 4] = 1;
+    z.bytes[z.end + 6] = 1;
+    if (CHECK_OK(ReadKey(z.bytes, "x", &out))) CheckPattern(kF8, out, 12);
+    Set32(&z.bytes, z.end + 16, static_cast<uint32_t>(z.central[0] + 3));
+    CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kZipCorrupt,
+                "(the end record says disk 1, directory on disk 1: part of a multi-disk archive?");
+  }
+  // A comment length past the end of the file: the comment is cut there.
+  for (bool file_like : {false, true}) {
+    for (size_t have : {size_t{0}, size_t{10}, size_t{5000}}) {
+      SCOPE(std::to_string(have) + " comment bytes" + (file_like ? ", file" : ""));
+      Built z = Zip({x, y}, false, std::string(have, 'c'));
+      z.bytes[z.end + 20] = static_cast<char>(0xff);
+      z.bytes[z.end + 21] = static_cast<char>(0xff);
+      if (CHECK_OK(ReadKey(z.bytes, "y", &out, file_like))) CheckPattern(kF8, out, 12);
+      Buf buf(z.bytes);
+      tfnpy::MemorySource memory(buf.p.get(), buf.n);
+      ZipArchive zip;
+      if (CHECK_OK(zip.Open(&memory))) CHECK_EQ(zip.comment(), std::string(have, 'c'));
+    }
+  }
+  // The last signature is the one: too close to the end, not an archive
+  // (zipfile: "File is not a zip file"), even after a good record.
+  {
+    const Built z = Zip({x}, false, "ends with PK\5\6 PK\x05\x06");
+    std::string bytes = z.bytes;
+    Set32(&bytes, bytes.size() - 4, 0x06054b50);
+    CHECK_ERROR(ReadKey(bytes, "x", &out), Code::kNotZip, "is 4 bytes before the end of the file");
+  }
+  // zip64: a locator that says several disks is refused, as zipfile does.
+  {
+    Built z = Zip({x}, true);
+    if (CHECK_OK(ReadKey(z.bytes, "x", &out))) CheckPattern(kF8, out, 12);
+    Set32(&z.bytes, z.end - 4, 3);
+    CHECK_ERROR(ReadKey(z.bytes, "x", &out), Code::kZipUnsupported, "archive spans 3 disks");
+  }
+}
+
+// Every allocation of the archive path, made to fail in turn: kOutOfMemory.
+TEST(ZipEveryAllocationFailsCleanly) {
+  Spec big{"big.npy", BigNpy(), 8};
+  Spec d{"x.npy", SmallNpy()};
+  d.descriptor = true;
+  Spec longname{std::string(300, 'n') + ".npy", SmallNpy()};
+  Spec z64{"z.npy", SmallNpy(), 8};
+  z64.zip64 = true;
+  const Built z = Zip({d, big, longname, z64}, true, "comment");
+  Region r;
+  r.rank = 1;
+  r.start[0] = 3;
+  r.stop[0] = 5;
+  int most = 0;
+  for (const std::string& key : {std::string("x"), std::string("big"), std::string(300, 'n'), std::string("z")}) {
+    for (bool file_like : {false, true}) {
+      for (bool region : {false, true}) {
+        for (bool verify : {false, true}) {
+          SCOPE(key.substr(0, 5) + (file_like ? " file" : " memory") + (region ? " region" : "") +
+                (verify ? "" : " no crc"));
+          const int n = EveryAllocationFails([&](std::vector<unsigned char>* out) {
+            return ReadKey(z.bytes, key, out, file_like, region ? r : Region(), Limits(), nullptr, verify);
+          });
+          most = n > most ? n : most;
+        }
+      }
+    }
+  }
+  CHECK(most >= 4);
 }
 
 // The folding CRC against zlib's: every length to 4 KiB past each of 16

@@ -5,12 +5,16 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <optional>
+#include <string>
 
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
 
 #include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/platform/blocking_counter.h"
 #include "tensorflow/core/platform/errors.h"
@@ -22,16 +26,39 @@ namespace tfnpy {
 
 namespace tf = ::tensorflow;
 
+namespace {
+
+// "ReadNpy: " for messages, from the kernel's op ("TFNpy>ReadNpy").
+std::string OpOf(tf::OpKernelContext* ctx) {
+  absl::string_view op = ctx->op_kernel().type_string();
+  return std::string(op.substr(op.find('>') + 1)) + ": ";
+}
+
+// fn(i), where an allocation left unchecked (one of the small, bounded ones:
+// messages, names) that fails is ResourceExhausted, never an exception that
+// would end the process on a pool thread.
+tf::Status Guarded(tf::OpKernelContext* ctx, const std::function<tf::Status(int64_t)>& fn, int64_t i) {
+  try {
+    return fn(i);
+  } catch (const std::bad_alloc&) {
+    return tf::errors::ResourceExhausted(OpOf(ctx), "element ", i, ": out of memory");
+  }
+}
+
+}  // namespace
+
 tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_element,
                           const std::function<tf::Status(int64_t)>& fn, bool remote,
                           std::vector<tf::Status>* kept) {
   if (n <= 0) return tf::OkStatus();
   if (n == 1) {
-    tf::Status s = fn(0);
+    tf::Status s = Guarded(ctx, fn, 0);
     if (kept != nullptr) (*kept)[0] = s;
     return s;
   }
-  absl::InlinedVector<tf::Status, 4> statuses(n);
+  std::optional<absl::InlinedVector<tf::Status, 4>> storage;
+  TF_RETURN_IF_ERROR(MakeChecked(&storage, n, OpOf(ctx)));
+  auto& statuses = *storage;
   // The calling thread and pool threads take chunks of elements from one
   // counter, as many threads in all as the pool has: tf::Shard would add the
   // caller to the whole pool, one thread more than there are CPUs for it.
@@ -52,7 +79,7 @@ tf::Status ForEachElement(tf::OpKernelContext* ctx, int64_t n, int64_t cost_per_
   auto run = [&]() {
     for (int64_t begin = next.fetch_add(chunk); begin < n; begin = next.fetch_add(chunk)) {
       const int64_t end = std::min(n, begin + chunk);
-      for (int64_t i = begin; i < end; ++i) statuses[i] = fn(i);
+      for (int64_t i = begin; i < end; ++i) statuses[i] = Guarded(ctx, fn, i);
     }
   };
   const int64_t helpers = std::min(threads - 1, (n + chunk - 1) / chunk - 1);
@@ -232,7 +259,15 @@ tf::Status Batch::Allocate(const ArraysSpec& spec, tf::Tensor** output) {
     starts[n_] = total;
     TF_RETURN_IF_ERROR(shape.AddDimWithStatus(static_cast<int64_t>(total)));
   }
-  TF_RETURN_IF_ERROR(ctx_->allocate_output(spec.output, shape, output));
+  const tf::Status allocated = ctx_->allocate_output(spec.output, shape, output);
+  if (!allocated.ok()) {  // Name the op and the size: TensorFlow's message gives neither in bytes.
+    const tf::DataType type = ctx_->expected_output_dtype(spec.output);
+    const uint64_t item = type == tf::DT_STRING ? sizeof(tf::tstring) : tf::DataTypeSize(type);
+    return tf::Status(allocated.code(), absl::StrCat(op_, "cannot allocate the output, shape ", shape.DebugString(),
+                                                     " of ", tf::DataTypeString(type), " (",
+                                                     static_cast<uint64_t>(shape.num_elements()) * item,
+                                                     " bytes): ", allocated.message()));
+  }
   AdviseHugePages(**output);
   outputs_.push_back(*output);
   return tf::OkStatus();

@@ -35,7 +35,9 @@ class DecodeNpyOp : public tf::OpKernel {
     auto context = [batched](int64_t i) {
       return batched ? "DecodeNpy: element " + std::to_string(i) + ": " : std::string("DecodeNpy: ");
     };
-    absl::InlinedVector<Element, 1> elements(n);
+    std::optional<absl::InlinedVector<Element, 1>> storage;
+    OP_REQUIRES_OK(ctx, MakeChecked(&storage, n, "DecodeNpy: "));
+    auto& elements = *storage;
     Batch batch(ctx, mode_, batched, n, "DecodeNpy: ", 1);
     OP_REQUIRES_OK(ctx, batch.Run(1000, [&](int64_t i) {
       Element& e = elements[i];

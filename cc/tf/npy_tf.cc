@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -50,6 +53,7 @@ tf::Status ToTfStatus(const Status& status, const std::string& context) {
     case Code::kOk:
       return tf::OkStatus();
     case Code::kTooLarge:
+    case Code::kOutOfMemory:
       return tf::errors::ResourceExhausted(context, status.message());
     case Code::kDataLoss:
     case Code::kCrcMismatch:
@@ -126,14 +130,49 @@ Status SelectChecked(const NpyReader& reader, const RegionInputs* regions, int64
   return Status::Ok();
 }
 
+// SetString hands a block it allocated to the tstring as tstring's own
+// resize would: through the C struct every tstring is (ctstring_internal.h).
+static_assert(std::is_standard_layout<tf::tstring>::value && sizeof(tf::tstring) == sizeof(TF_TString),
+              "a tstring is its TF_TString");
+
+Status SetString(tf::tstring* s, const char* data, size_t n, const char* what, char** out) {
+  char* p;
+  if (n > TF_TString_SmallCapacity) {
+    // A heap string, as TF_TString_ResizeUninitialized makes one (a LARGE
+    // string of capacity align16(n + 1) - 1, NUL-terminated, freed by the
+    // tstring), but from a malloc whose failure is seen: that function
+    // writes through its malloc's result unchecked.
+    TF_TString* raw = reinterpret_cast<TF_TString*>(s);
+    if (TF_TString_GetSize(raw) != 0) {
+      return Status(Code::kBadArgument, "SetString needs an empty string");
+    }
+    const size_t cap = TF_align16(n + 1) - 1;
+    p = AllocationAllowed() ? static_cast<char*>(std::malloc(cap + 1)) : nullptr;
+    if (p == nullptr) return OutOfMemory(n, what);
+    TF_TString_Dealloc(raw);
+    raw->u.large.size = TF_TString_ToInternalSizeT(n, TF_TSTR_LARGE);
+    raw->u.large.cap = cap;
+    raw->u.large.ptr = p;
+    p[n] = '\0';
+  } else {  // Held inside the tstring: no allocation.
+    s->resize_uninitialized(n);
+    p = s->mdata();
+  }
+  if (data != nullptr && n > 0) std::memcpy(p, data, n);
+  if (out != nullptr) *out = p;
+  return Status::Ok();
+}
+
 namespace {
 class TStringSink final : public StringSink {
  public:
   // Element k of the selection read goes to out[k], or with `padded` to
-  // out[PaddedIndex(*padded, k)].
+  // out[PaddedIndex(*padded, k)] (which holds the fill value until then).
   TStringSink(tf::tstring* out, const Selection* padded) : out_(out), padded_(padded) {}
-  void Put(uint64_t index, const char* data, size_t size) override {
-    out_[padded_ == nullptr ? index : PaddedIndex(*padded_, index)].assign(data, size);
+  Status Put(uint64_t index, const char* data, size_t size) override {
+    tf::tstring& s = out_[padded_ == nullptr ? index : PaddedIndex(*padded_, index)];
+    if (!s.empty()) s = tf::tstring();
+    return SetString(&s, data, size, "a string element");
   }
 
  private:
@@ -151,12 +190,15 @@ Status ReadElement(NpyReader* reader, const Selection& sel, tf::Tensor* output, 
     const Selection inner = sel.padded ? InnerOf(sel) : sel;
     if (sel.padded && fill != nullptr) {
       const tf::tstring& f = fill->scalar<tf::tstring>()();
-      for (uint64_t j = 0; j < a.num_elements; ++j) out[j] = f;
+      for (uint64_t j = 0; j < a.num_elements; ++j) {
+        TFNPY_RETURN_IF_ERROR(SetString(&out[j], f.data(), f.size(), "the fill value"));
+      }
     }
     if (inner.array.num_elements == 0) return Status::Ok();
     // The file's bytes of the selection first (C order, native order), then
     // one string each: as many bytes again at most.
-    std::unique_ptr<char[]> raw(new char[inner.array.data_bytes]);
+    std::unique_ptr<char[]> raw;
+    TFNPY_RETURN_IF_ERROR(AllocateBytes(inner.array.data_bytes, "the array's string data", &raw));
     TFNPY_RETURN_IF_ERROR(reader->ReadInto(inner, raw.get(), inner.array.data_bytes));
     TStringSink sink(out, sel.padded ? &sel : nullptr);
     return ForEachString(inner, raw.get(), inner.array.data_bytes, &sink);

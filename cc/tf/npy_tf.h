@@ -5,9 +5,11 @@
 #define TFNPY_CC_TF_NPY_TF_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "npy/memory.h"
 #include "npy/npy_format.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/partial_tensor_shape.h"
@@ -28,8 +30,8 @@ std::string OpContext(const tensorflow::OpKernelConstruction* ctx);
 // DT_INVALID for void).
 tensorflow::DataType TfType(DType dtype);
 
-// kTooLarge becomes ResourceExhausted, kDataLoss and kCrcMismatch DataLoss, everything else
-// InvalidArgument. The message is prefixed with `context` ("DecodeNpy: ",
+// kTooLarge and kOutOfMemory become ResourceExhausted, kDataLoss and kCrcMismatch DataLoss,
+// everything else InvalidArgument. The message is prefixed with `context` ("DecodeNpy: ",
 // "ReadNpy: 'a.npy': ").
 tensorflow::Status ToTfStatus(const Status& status, const std::string& context);
 
@@ -92,6 +94,23 @@ tensorflow::Status ReadOutOfBounds(tensorflow::OpKernelConstruction* ctx, OutOfB
 // allocated. `regions` may be nullptr: the whole array.
 Status SelectChecked(const NpyReader& reader, const RegionInputs* regions, int64_t i, DType dtype,
                      const tensorflow::PartialTensorShape& expected, Selection* sel);
+
+// Sets *s to n bytes, copied from `data` (or left for the caller to write at
+// *out, if data is nullptr), and checks the allocation: kOutOfMemory naming
+// `what` and n. tstring's own resize and assign write through whatever
+// malloc returns, a failed allocation included: a crash. *s must be empty
+// (as in a fresh tensor).
+Status SetString(tensorflow::tstring* s, const char* data, size_t n, const char* what,
+                 char** out = nullptr);
+
+// Constructs *v as a container of n default elements, a kernel's
+// per-element state: a failed allocation is ResourceExhausted naming `op`
+// ("ReadNpy: ") and the bytes, never std::bad_alloc.
+template <typename V>
+tensorflow::Status MakeChecked(std::optional<V>* v, int64_t n, const std::string& op) {
+  const uint64_t bytes = static_cast<uint64_t>(n) * sizeof(typename V::value_type);
+  return ToTfStatus(Growing(bytes, "the batch's per-element state", [&] { v->emplace(static_cast<size_t>(n)); }), op);
+}
 
 // Reads a selection into `output` from element `start` on (a batch's rows
 // are laid out by Batch): the bytes, or for a string tensor one tstring per

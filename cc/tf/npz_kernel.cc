@@ -90,7 +90,9 @@ class NpzOp : public tf::OpKernel {
     // Each element is made (validation) and destroyed (after its read) by a
     // pool thread: done here, one after another, making and destroying
     // 10,000 small archives' elements took 1.5-3 ms of a 50 ms call.
-    absl::InlinedVector<std::optional<Element>, 1> elements(n);
+    std::optional<absl::InlinedVector<std::optional<Element>, 1>> storage;
+    OP_REQUIRES_OK(ctx, MakeChecked(&storage, n, op_));
+    auto& elements = *storage;
     Batch batch(ctx, mode_, batched, n, op_, static_cast<int>(nk), kFromFile && RemoteBatch(input));
     auto validate = [&](int64_t i) -> tf::Status {
       Element& e = elements[i].emplace();
@@ -105,6 +107,7 @@ class NpzOp : public tf::OpKernel {
         TF_RETURN_IF_ERROR(
             Convert(e, SelectChecked(m.reader, &regions, i, dtypes_[k], shapes_[k], &m.sel), i, batched, at));
       }
+      if (nk > 1) TF_RETURN_IF_ERROR(Convert(e, CheckTotal(e), i, batched, kNoMember));
       if (kFromFile && (complete || held_open.fetch_add(1) >= kMaxHeldOpen)) e.file.Close();
       return tf::OkStatus();
     };
@@ -214,6 +217,26 @@ class NpzOp : public tf::OpKernel {
   }
 
   std::string MemberContext(size_t k) const { return "member '" + keys_[k] + "': "; }
+
+  // max_output_bytes caps what one archive's members select in all, as it
+  // caps one file of ReadNpy (each member was checked alone by Select).
+  Status CheckTotal(const Element& e) const {
+    uint64_t left = limits_.max_output_bytes;
+    bool over = false;
+    for (const Member& m : e.members) {
+      const uint64_t bytes = OutputBytes(m.sel.array);
+      over = over || bytes > left;
+      if (!over) left -= bytes;
+    }
+    if (!over) return Status::Ok();
+    std::string each;
+    for (size_t k = 0; k < e.members.size(); ++k) {
+      each += (k ? ", '" : "'") + keys_[k] + "': " + std::to_string(OutputBytes(e.members[k].sel.array));
+    }
+    return Status(Code::kTooLarge, "the members read select more than max_output_bytes " +
+                                       std::to_string(limits_.max_output_bytes) + " in all (" + each +
+                                       " bytes); the cap applies to each archive");
+  }
 
   std::string Context(const Element& e, int64_t i, bool batched) const {
     if (kFromFile) return e.file.Context();

@@ -330,16 +330,20 @@ REGISTER_OP("TFNpy>WriteNpy")
     .Input("filename: string")
     .Input("tensor: T")
     .Attr("T: type")
+    .Attr("sync: bool = false")
     .SetIsStateful()
     .SetShapeFn(WriteNpyShape)
     .Doc(R"doc(
 Writes tensors as .npy files through TensorFlow's file systems. Each file is
 written to a temporary name in its directory, then renamed to its final name:
-no partial file is ever left under the final name.
+no partial file is ever left under the final name. Local paths follow
+symbolic links and keep an existing file's permission bits; FIFOs and devices
+are written to directly; a directory is refused.
 
 filename: A scalar path (the whole tensor), or a vector of N paths, one file
   per tensor[i] (written in parallel).
 tensor: What to write, as EncodeNpy encodes it; [N, ...] for N paths.
+sync: Flush each file, then its folder, to storage before returning (fsync).
 )doc");
 
 }  // namespace tfnpy

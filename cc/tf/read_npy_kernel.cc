@@ -111,7 +111,9 @@ class ReadNpyOp : public tf::OpKernel {
     Arena arena;  // What small files' first reads keep, until the end of Compute.
     // Each element is made (validation) and destroyed (after its read) by a
     // pool thread, not one after another here (as ReadNpz's).
-    absl::InlinedVector<std::optional<Element>, 1> elements(n);
+    std::optional<absl::InlinedVector<std::optional<Element>, 1>> storage;
+    OP_REQUIRES_OK(ctx, MakeChecked(&storage, n, "ReadNpy: "));
+    auto& elements = *storage;
     OP_REQUIRES_OK(ctx, batch.Run(100000, [&](int64_t i) -> tf::Status {
       Element& e = elements[i].emplace();
       tf::Status s = open(i, &e.source);

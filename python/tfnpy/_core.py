@@ -241,6 +241,7 @@ def loads(source: Union[PathLike, BytesLike], *, max_header_size: int = 10000) -
 
     Raises:
       ValueError: malformed, truncated or unsupported input.
+      MemoryError: the array does not fit in memory (the message gives its size).
       TypeError: ``source`` is neither a path nor bytes-like.
       OSError: the file cannot be read.
 

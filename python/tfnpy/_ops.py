@@ -633,8 +633,10 @@ def read_npz(
         ``"report"`` the result is ``(arrays, ReadErrors)``, one error per
         archive (an archive fails as a whole if any of its keys does).
       max_header_size: Longest ``.npy`` header accepted, in characters.
-      max_output_bytes: Cap on each member's selected size, checked before
-        anything is allocated or inflated past the member's header
+      max_output_bytes: Cap on what one archive's members select in all
+        (the sum over the keys read; per archive as ``read_npy``'s is per
+        file, not for the whole batch), checked before anything is
+        allocated or inflated past the members' headers
         (``ResourceExhaustedError``); ``None`` for no cap. Default 16 GiB.
       verify_crc: Check the CRC-32 of every member read whole, as
         ``np.load`` does. ``False`` skips that check alone (every other
@@ -720,11 +722,11 @@ def decode_npz(
       on_error: ``"raise"`` or ``"report"``, as for ``read_npz``: with
         ``"report"`` the result is ``(arrays, ReadErrors)``.
       max_header_size: Longest ``.npy`` header accepted, in characters.
-      max_output_bytes: Optional cap on each member's selected size, checked
-        before anything is allocated or inflated past the member's header
-        (``ResourceExhaustedError``). Default ``None``: no cap beyond what
-        each member declares, which the archive's size bounds (deflate
-        expands at most about 1032:1).
+      max_output_bytes: Optional cap on what one archive's members select in
+        all, as for ``read_npz``, checked before anything is allocated or
+        inflated past the members' headers (``ResourceExhaustedError``).
+        Default ``None``: no cap beyond what each member declares, which the
+        archive's size bounds (deflate expands at most about 1032:1).
       verify_crc: Check the CRC-32 of every member decoded whole, as
         ``np.load`` does; ``False`` skips that check alone.
 
@@ -800,6 +802,8 @@ def encode_npy(tensor, name: Optional[str] = None) -> tf.Tensor:
     Raises:
       TypeError: a dtype that cannot be written (resource, variant, qint...).
       tf.errors.InvalidArgumentError: more than 64 dimensions.
+      tf.errors.ResourceExhaustedError: the encoded file does not fit in
+        memory (the message gives its size).
 
     >>> import io, numpy as np, tensorflow as tf, tfnpy
     >>> b = tfnpy.encode_npy(tf.constant([[1, 2], [3, 4]], tf.int32)).numpy()
@@ -813,16 +817,48 @@ def encode_npy(tensor, name: Optional[str] = None) -> tf.Tensor:
     return _raw_encode_npy(tensor=_encodable(tensor, "encode_npy"), name=name)
 
 
-def write_npy(filename, tensor, name: Optional[str] = None):
+def write_npy(filename, tensor, name: Optional[str] = None, *, sync: bool = False):
     """Writes tensors as ``.npy`` files through TensorFlow's file systems.
 
-    Each file holds exactly what ``encode_npy`` gives (``np.save``'s bytes).
-    It is written to a temporary name in the same directory and then renamed
-    to ``filename``, so the final name never holds a partial file; if
-    writing fails, the temporary file is deleted. On ``gs://``, where an
-    upload becomes the object only once complete, it is uploaded straight
-    to ``filename`` (a rename there is a copy and a delete). An existing
-    file under the final name is replaced.
+    Each file holds exactly what ``encode_npy`` gives (``np.save``'s bytes),
+    and a name holds either its old file or the whole new one, never a part:
+    each file is written to a temporary name in the same folder, then renamed
+    over ``filename``; if writing fails, the temporary file is deleted.
+
+    What is already at a local path (no ``scheme://``) is treated as
+    ``np.save`` treats it, but atomically:
+
+    - a symbolic link is followed: the file it points to is replaced (its
+      temporary file goes in that file's folder), the link stays;
+    - an existing file keeps its permission bits, and its owner and group
+      where the process may set them (root; or a group it belongs to); one
+      the process may not write is refused (``PermissionDeniedError``), as
+      ``np.save`` refuses it; with several hard links, this name gets the
+      new file, the others keep the old;
+    - a FIFO or a device is written to directly, as ``np.save`` writes to it
+      (``/dev/null`` stays a device; there is nothing to replace atomically);
+    - a folder is refused (``FailedPreconditionError``).
+
+    Other file systems (``ram://``, ``s3://``...) get a temporary object and
+    TensorFlow's rename. On ``gs://``, where an upload becomes the object
+    only once complete, the file is uploaded straight to ``filename`` (a
+    rename there is a copy and a delete).
+
+    The temporary name is ``.<name>.tfnpy-tmp-<16 hex digits>`` beside the
+    final name (``<name>`` cut so the whole fits in 255 bytes). A writer
+    killed mid-write leaves it behind; when no writer runs, delete those
+    left, e.g. ``find DIR -name '.*.tfnpy-tmp-*' -delete``.
+
+    Durability: the rename makes the write atomic against a killed process.
+    Against a power loss or an OS crash it is not durable by default (as
+    ``np.save``): the name may then hold the old file, the new one, or on
+    some file systems an empty or partial one. With ``sync=True`` each file
+    is flushed to storage (``fsync``) before the rename and its folder after
+    it: once ``write_npy`` returns, the new file is on storage under its name
+    (if the device honours flushes). Its cost is in the writing guide of the docs
+    (several times the time of a small write on a local disk). On other
+    file systems ``sync=True`` calls their ``Sync`` (``gs://`` uploads on
+    close anyway).
 
     Args:
       filename: A scalar path (local, ``ram://``, ``gs://``...): the whole
@@ -834,6 +870,7 @@ def write_npy(filename, tensor, name: Optional[str] = None):
         ``encode_npy(tensor[i])``).
       tensor: What to write (``encode_npy``'s dtypes).
       name: Optional op name.
+      sync: Flush each file and its folder to storage before returning.
 
     Returns:
       The op in graph mode (a control dependency for what must run after
@@ -843,8 +880,11 @@ def write_npy(filename, tensor, name: Optional[str] = None):
       TypeError: a dtype that cannot be written.
       tf.errors.InvalidArgumentError: N paths with a tensor whose first
         dimension is not N (the message gives both).
-      tf.errors.OpError: the file system's own error (``NotFoundError``,
-        ``PermissionDeniedError``...), the message naming the file.
+      tf.errors.ResourceExhaustedError: the encoded file does not fit in
+        memory (the message gives its size).
+      tf.errors.NotFoundError, PermissionDeniedError...: the file system's
+        own error, the message naming the file (a temporary file needs
+        write access to the folder, as any atomic replace does).
 
     >>> import os, tempfile, numpy as np, tensorflow as tf, tfnpy
     >>> d = tempfile.mkdtemp()
@@ -852,8 +892,10 @@ def write_npy(filename, tensor, name: Optional[str] = None):
     >>> np.load(os.path.join(d, "a.npy"))
     array([0, 1, 2], dtype=int32)
     >>> paths = [os.path.join(d, f"{i}.npy") for i in range(2)]
-    >>> tfnpy.write_npy(paths, tf.constant([[1.0, 2.0], [3.0, 4.0]]))
+    >>> tfnpy.write_npy(paths, tf.constant([[1.0, 2.0], [3.0, 4.0]]), sync=True)
     >>> np.load(paths[1])
     array([3., 4.], dtype=float32)
     """
-    return _raw_write_npy(filename=filename, tensor=_encodable(tensor, "write_npy"), name=name)
+    if not isinstance(sync, bool):
+        raise TypeError(f"sync must be a bool, got {type(sync).__name__}")
+    return _raw_write_npy(filename=filename, tensor=_encodable(tensor, "write_npy"), sync=sync, name=name)
