@@ -300,8 +300,7 @@ class Scratch {
     if (n > size_) {
       data_.reset();
       size_ = 0;
-      if (n > SIZE_MAX) return nullptr;
-      data_.reset(new (std::nothrow) char[static_cast<size_t>(n)]);
+      data_.reset(NewBytes(n));  // nullptr when memory runs out
       if (data_ == nullptr) return nullptr;
       size_ = n;
     }
@@ -315,7 +314,7 @@ class Scratch {
 
 class NoStrings final : public StringSink {
  public:
-  void Put(uint64_t, const char*, size_t) override {}
+  Status Put(uint64_t, const char*, size_t) override { return Status::Ok(); }
 };
 
 // Reads the whole array as read_npy would (a U array's characters checked

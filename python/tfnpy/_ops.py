@@ -882,9 +882,10 @@ def write_npy(filename, tensor, name: Optional[str] = None, *, sync: bool = Fals
         dimension is not N (the message gives both).
       tf.errors.ResourceExhaustedError: the encoded file does not fit in
         memory (the message gives its size).
-      tf.errors.NotFoundError, PermissionDeniedError...: the file system's
-        own error, the message naming the file (a temporary file needs
-        write access to the folder, as any atomic replace does).
+      tf.errors.OpError: the file system's own error (``NotFoundError``,
+        ``PermissionDeniedError``...), the message naming the file (a
+        temporary file needs write access to the folder, as any atomic
+        replace does).
 
     >>> import os, tempfile, numpy as np, tensorflow as tf, tfnpy
     >>> d = tempfile.mkdtemp()
