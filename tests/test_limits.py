@@ -149,6 +149,12 @@ CHILD = textwrap.dedent(
         if case == "read_npy_batch":  # The output fits; one element's scratch does not.
             p = sparse_npy("h.npy", "<f4", (BATCHED // 4096, 1024), fortran=True)
             return lambda: tfnpy.read_npy([p, p], f4)
+        if case == "read_npy_ragged":  # A ragged batch's values tensor.
+            p = sparse_npy("r.npy", "<f4", (SINGLE // 8,))
+            return lambda: tfnpy.read_npy([p, p], f4, shape=[None], ragged=True, max_output_bytes=None)
+        if case == "read_npy_report":  # Per-file statuses do not turn a failed allocation into a row error.
+            p = sparse_npy("e.npy", "<f4", (SINGLE // 4,))
+            return lambda: tfnpy.read_npy([p], f4, on_error="report", max_output_bytes=None)
         if case == "decode_npy_output":
             t = tf.io.read_file(sparse_npy("c.npy", "<f4", (SINGLE // 4,)))
             return lambda: tfnpy.decode_npy(t, f4)
@@ -234,6 +240,8 @@ CASES = {
     "read_npy_1gib_S32": ("ResourceExhaustedError", "ReadNpy: cannot allocate the output", 24 << 25),
     "read_npy_1gib_U8": ("ResourceExhaustedError", "ReadNpy: cannot allocate the output", 24 << 25),
     "read_npy_batch": ("ResourceExhaustedError", "ReadNpy: ", BATCHED),
+    "read_npy_ragged": ("ResourceExhaustedError", "ReadNpy: cannot allocate the output", SINGLE),
+    "read_npy_report": ("ResourceExhaustedError", "ReadNpy: cannot allocate the output", SINGLE),
     "decode_npy_output": ("ResourceExhaustedError", "DecodeNpy: cannot allocate the output", SINGLE),
     "decode_npy_string": ("ResourceExhaustedError", "DecodeNpy: ", PAIR),
     "read_npz_fortran": ("ResourceExhaustedError", "ReadNpz: ", PAIR),

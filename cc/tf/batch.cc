@@ -162,7 +162,6 @@ bool SameShape(const Header& a, const Header& b) {
 Batch::Batch(tf::OpKernelContext* ctx, const BatchMode& mode, bool batched, int64_t n, std::string op,
              int num_arrays, bool remote)
     : ctx_(ctx), mode_(mode), batched_(batched), remote_(remote), n_(n), op_(std::move(op)) {
-  if (mode_.report) statuses_.resize(n);
   outputs_.reserve(num_arrays);
   starts_.resize(num_arrays);
   stride_.resize(num_arrays);
@@ -172,7 +171,13 @@ Batch::Batch(tf::OpKernelContext* ctx, const BatchMode& mode, bool batched, int6
 
 tf::Status Batch::Run(int64_t cost_per_element, const std::function<tf::Status(int64_t)>& fn) {
   if (!mode_.report) return ForEachElement(ctx_, n_, cost_per_element, fn, remote_);
-  std::vector<tf::Status> now(n_);
+  std::vector<tf::Status> now;
+  TF_RETURN_IF_ERROR(ToTfStatus(Growing(2 * sizeof(tf::Status) * static_cast<uint64_t>(n_), "the batch's statuses",
+                                        [&] {
+                                          if (statuses_.empty()) statuses_.resize(n_);
+                                          now.resize(n_);
+                                        }),
+                                op_));
   (void)ForEachElement(
       ctx_, n_, cost_per_element, [&](int64_t i) { return failed(i) ? tf::OkStatus() : fn(i); }, remote_, &now);
   for (int64_t i = 0; i < n_; ++i) {
@@ -182,7 +187,7 @@ tf::Status Batch::Run(int64_t cost_per_element, const std::function<tf::Status(i
 }
 
 tf::Status Batch::Fail(int64_t i, const tf::Status& s) {
-  if (!mode_.report) return s;
+  if (!mode_.report || statuses_.empty()) return s;
   if (statuses_[i].ok()) statuses_[i] = s;
   return tf::OkStatus();
 }
@@ -214,7 +219,7 @@ tf::Status Batch::Allocate(const ArraysSpec& spec, tf::Tensor** output) {
     } else {
       tf::Status s = spec.empty_shape(&array);
       // Every element failed and the attr has no shape to give: the first one's error.
-      if (!s.ok() && n_ > 0 && mode_.report) return statuses_[0];
+      if (!s.ok() && !statuses_.empty()) return statuses_[0];
       TF_RETURN_IF_ERROR(s);
     }
     stride_[k] = static_cast<uint64_t>(array.num_elements());
@@ -228,8 +233,12 @@ tf::Status Batch::Allocate(const ArraysSpec& spec, tf::Tensor** output) {
     ranks_[k] = rank;
     std::vector<int64_t>& dims = shapes_[k];
     std::vector<uint64_t>& starts = starts_[k];
-    dims.resize(static_cast<size_t>(n_) * rank);
-    starts.resize(n_ + 1);
+    TF_RETURN_IF_ERROR(ToTfStatus(Growing(static_cast<uint64_t>(n_) * (rank + 1) * 8, "a ragged batch's row shapes",
+                                          [&] {
+                                            dims.resize(static_cast<size_t>(n_) * rank);
+                                            starts.resize(n_ + 1);
+                                          }),
+                                  op_));
     uint64_t total = 0;
     for (int64_t i = 0; i < n_; ++i) {
       const Header* h = spec.element(i);
@@ -295,9 +304,10 @@ tf::Status Batch::Finish() {
   TF_RETURN_IF_ERROR(ctx_->allocate_output(num_arrays + 1, tf::TensorShape({m}), &status));
   TF_RETURN_IF_ERROR(ctx_->allocate_output(num_arrays + 2, tf::TensorShape({m}), &message));
   for (int64_t i = 0; i < m; ++i) {
-    const tf::Status& s = statuses_[i];
+    const tf::Status s = static_cast<size_t>(i) < statuses_.size() ? statuses_[i] : tf::OkStatus();
     status->vec<int32_t>()(i) = static_cast<int32_t>(s.code());
-    message->vec<tf::tstring>()(i) = std::string(s.message());
+    const absl::string_view said = s.message();
+    TF_RETURN_IF_ERROR(ToTfStatus(SetString(&message->vec<tf::tstring>()(i), said.data(), said.size(), "an error message"), op_));
     if (s.ok()) continue;
     // A failed row holds zeros (empty strings), whatever was read into it.
     for (size_t k = 0; k < outputs_.size(); ++k) {
