@@ -83,6 +83,14 @@ def make_example_files(root):
     for i in range(8):
         save(f"volumes/v{i}.npy", rng.random((32, 32, 32), dtype=np.float32))
     save("labels.npy", np.array(["cat", "dog", "bird"]))
+    # Clips of different lengths, one of them broken (README: messy data).
+    with open(os.path.join(root, "audio.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        for i in range(10):
+            save(f"audio/clip_{i}.npy", rng.standard_normal(int(rng.integers(800, 1600))).astype(np.float32))
+            writer.writerow([f"audio/clip_{i}.npy", i % 3])
+    with open(os.path.join(root, "audio/clip_7.npy"), "r+b") as f:
+        f.truncate(100)  # cut short, as a failed copy leaves a file
 
 
 def pytest_collect_directory(path, parent):
