@@ -147,8 +147,30 @@ Region Box(std::vector<int64_t> start, std::vector<int64_t> stop) {
   return r;
 }
 
+// Shapes, each with the regions to read from it.
+using RegionCases = std::vector<std::pair<std::vector<int64_t>, std::vector<Region>>>;
+
+// check(file, dtype, shape, region) for every dtype, byte order, memory
+// order, shape and region of `cases`: the file holds FileData's values.
+template <typename Check>
+void ForEachRegionFile(const RegionCases& cases, Check check) {
+  for (const DTypeCase& t : kDTypes) {
+    for (const char* order : {"<", ">"}) {
+      for (bool fortran : {false, true}) {
+        for (const auto& c : cases) {
+          const std::string descr = std::string(order) + t.kind + std::to_string(t.size);
+          SCOPE(descr + (fortran ? " F " : " C ") + ShapeText(c.first));
+          const std::string file = Npy(Dict(descr, fortran, ShapeText(c.first)),
+                                       FileData(t, c.first, order[0] == '<', fortran));
+          for (const Region& r : c.second) check(file, t, c.first, r);
+        }
+      }
+    }
+  }
+}
+
 TEST(RegionsMatchTheReference) {
-  const std::vector<std::pair<std::vector<int64_t>, std::vector<Region>>> cases = {
+  const RegionCases cases = {
       {{7}, {Box({}, {}), Box({2}, {5}), Box({0}, {INT64_MAX}), Box({6}, {100}), Box({4}, {2}),
              Box({9}, {12})}},
       {{5, 3}, {Box({1}, {3}), Box({1, 1}, {4, 2}), Box({0, 2}, {5, 3}), Box({3, 0}, {3, 3}),
@@ -160,19 +182,8 @@ TEST(RegionsMatchTheReference) {
       {{1, 6}, {Box({0, 2}, {1, 5}), Box({0}, {1})}},
       {{6, 1}, {Box({2, 0}, {5, 1})}},
   };
-  for (const DTypeCase& t : kDTypes) {
-    for (const char* order : {"<", ">"}) {
-      for (bool fortran : {false, true}) {
-        for (const auto& c : cases) {
-          const std::string descr = std::string(order) + t.kind + std::to_string(t.size);
-          SCOPE(descr + (fortran ? " F " : " C ") + ShapeText(c.first));
-          const std::string file = Npy(Dict(descr, fortran, ShapeText(c.first)),
-                                       FileData(t, c.first, order[0] == '<', fortran));
-          for (const Region& r : c.second) CheckRegion(file, t, c.first, r);
-        }
-      }
-    }
-  }
+  ForEachRegionFile(cases, [](const std::string& file, const DTypeCase& t, const std::vector<int64_t>& shape,
+                              const Region& r) { CheckRegion(file, t, shape, r); });
 }
 
 TEST(RowRanges) {
@@ -288,7 +299,7 @@ TEST(NegativeBoundsAndPoliciesMatchTheReference) {
   // Python's negative indices, and DALI's policies outside the array: clamp,
   // error, and pad with a fill value (a box larger than the array, beside it,
   // or wholly outside it), C and Fortran order, every byte order.
-  const std::vector<std::pair<std::vector<int64_t>, std::vector<Region>>> cases = {
+  const RegionCases cases = {
       {{7}, {Box({-3}, {INT64_MAX}), Box({-10}, {-2}), Box({2}, {-1}), Box({-1}, {-3}), Box({5}, {12}),
              Box({-9}, {3}), Box({8}, {11}), Box({INT64_MIN}, {2}), Box({0}, {0})}},
       {{5, 3}, {Box({-2, -2}, {INT64_MAX, INT64_MAX}), Box({1, -4}, {6, 2}), Box({-7, 1}, {2, 5}),
@@ -298,24 +309,13 @@ TEST(NegativeBoundsAndPoliciesMatchTheReference) {
   };
   const unsigned char fill[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
                                   0x99, 0xAA, 0xBB, 0xCC, 0xDD, 0xEE, 0xF0, 0x0F};
-  for (const DTypeCase& t : kDTypes) {
-    for (const char* order : {"<", ">"}) {
-      for (bool fortran : {false, true}) {
-        for (const auto& c : cases) {
-          const std::string descr = std::string(order) + t.kind + std::to_string(t.size);
-          SCOPE(descr + (fortran ? " F " : " C ") + ShapeText(c.first));
-          const std::string file = Npy(Dict(descr, fortran, ShapeText(c.first)),
-                                       FileData(t, c.first, order[0] == '<', fortran));
-          for (const Region& r : c.second) {
-            for (auto policy : {tfnpy::OutOfBounds::kClamp, tfnpy::OutOfBounds::kError, tfnpy::OutOfBounds::kPad}) {
-              CheckRegion(file, t, c.first, WithPolicy(r, policy), fill);
-            }
-            CheckRegion(file, t, c.first, WithPolicy(r, tfnpy::OutOfBounds::kPad));  // Zeros.
-          }
-        }
-      }
+  ForEachRegionFile(cases, [&](const std::string& file, const DTypeCase& t, const std::vector<int64_t>& shape,
+                               const Region& r) {
+    for (auto policy : {tfnpy::OutOfBounds::kClamp, tfnpy::OutOfBounds::kError, tfnpy::OutOfBounds::kPad}) {
+      CheckRegion(file, t, shape, WithPolicy(r, policy), fill);
     }
-  }
+    CheckRegion(file, t, shape, WithPolicy(r, tfnpy::OutOfBounds::kPad));  // Zeros.
+  });
 }
 
 TEST(RelativeBoundsRoundToTheNearestIndex) {
