@@ -19,6 +19,7 @@
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/platform/errors.h"
 #include "tensorflow/core/util/batch_util.h"
+#include "tf/npy_tf.h"
 #include "tf/status_log.h"
 
 namespace tfnpy {
@@ -272,7 +273,9 @@ class RowsDatasetOp::Dataset : public data::DatasetBase {
         }
         const auto m = dims.matrix<int64_t>();
         std::vector<int64_t>& at = starts_[j];
-        at.resize(n + 1);
+        TF_RETURN_IF_ERROR(ToTfStatus(Growing(static_cast<uint64_t>(n + 1) * sizeof(int64_t), "a block's row starts",
+                                              [&] { at.resize(n + 1); }),
+                                      "RowsDataset: "));
         uint64_t total = 0;
         for (int64_t i = 0; i < n; ++i) {
           at[i] = static_cast<int64_t>(total);
@@ -301,6 +304,17 @@ class RowsDatasetOp::Dataset : public data::DatasetBase {
       return true;
     }
 
+    // Appends a new tensor to *out: ResourceExhausted (with its size) when
+    // its memory cannot be had, never a tensor without a buffer.
+    static tf::Status Allocate(data::IteratorContext* ctx, tf::DataType type, const tf::TensorShape& shape,
+                               std::vector<tf::Tensor>* out) {
+      out->emplace_back(ctx->allocator({}), type, shape);
+      if (out->back().IsInitialized()) return tf::OkStatus();
+      out->pop_back();
+      return tf::errors::ResourceExhausted("RowsDataset: cannot allocate a row of shape ", shape.DebugString(), " of ",
+                                           tf::DataTypeString(type));
+    }
+
     // Row i of the block: a slice of each stacked component, a tensor of
     // its own shape for each ragged one.
     tf::Status Row(data::IteratorContext* ctx, int64_t i, std::vector<tf::Tensor>* out) {
@@ -314,20 +328,23 @@ class RowsDatasetOp::Dataset : public data::DatasetBase {
         if (s.shapes < 0) {
           shape = t.shape();
           shape.RemoveDim(0);
-          out->emplace_back(ctx->allocator({}), t.dtype(), shape);
+          TF_RETURN_IF_ERROR(Allocate(ctx, t.dtype(), shape, out));
           TF_RETURN_IF_ERROR(tf::batch_util::MaybeMoveSliceToElement(&t, &out->back(), i));
           continue;
         }
         const auto m = block_[s.shapes].matrix<int64_t>();
         for (int a = 0; a < op.shapes_[j].dims(); ++a) TF_RETURN_IF_ERROR(shape.AddDimWithStatus(m(i, s.column + a)));
-        out->emplace_back(ctx->allocator({}), t.dtype(), shape);
+        TF_RETURN_IF_ERROR(Allocate(ctx, t.dtype(), shape, out));
         tf::Tensor& row = out->back();
         const int64_t begin = starts_[j][i];
         const int64_t count = starts_[j][i + 1] - begin;
         if (t.dtype() == tf::DT_STRING) {
           const tf::tstring* from = t.flat<tf::tstring>().data() + begin;
           tf::tstring* to = row.flat<tf::tstring>().data();
-          for (int64_t k = 0; k < count; ++k) to[k] = from[k];
+          for (int64_t k = 0; k < count; ++k) {  // tstring's own copy leaves its malloc unchecked.
+            TF_RETURN_IF_ERROR(ToTfStatus(SetString(&to[k], from[k].data(), from[k].size(), "a string element"),
+                                          "RowsDataset: "));
+          }
         } else if (count > 0) {
           const size_t item = tf::DataTypeSize(t.dtype());
           std::memcpy(row.data(), static_cast<const char*>(t.data()) + begin * item, count * item);
